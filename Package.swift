@@ -1,0 +1,204 @@
+// swift-tools-version: 6.2
+//
+// fewclick: a few-click segmentation labeling backend.
+// The module graph mirrors the architecture in README.md:
+//
+//   gateway (Gateway)  ──Invoke API──▶  proxy (Proxy, LambdaKit)  ──SageMaker/KServe V2──▶  endpoint (Endpoint)
+//
+// Shared below them: FewClickCore (pure Swift data types and encodings), PixelKernels (hot loops,
+// -Ounchecked in release), Segmentation (models), ImageCodec (libjpeg-turbo, libspng),
+// CurlHTTP (the only HTTP client, on libcurl), InferenceProtocol (KServe V2 wire types).
+import PackageDescription
+
+/// Swift settings shared by every target: Swift 6 language mode is the package default.
+let strict: [SwiftSetting] = []
+
+/// Pixel kernels drop integer-overflow checks in release so loops vectorise (see STYLE.md).
+let kernels: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "fewclick",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "endpoint", targets: ["EndpointCommand"]),
+        .executable(name: "proxy", targets: ["ProxyCommand"]),
+        .executable(name: "gateway", targets: ["GatewayCommand"]),
+        .executable(name: "fewclick", targets: ["FewClickCommand"]),
+        .executable(name: "fewclick-benchmarks", targets: ["FewClickBenchmarks"]),
+        .library(name: "FewClickCore", targets: ["FewClickCore"]),
+        .library(name: "Segmentation", targets: ["Segmentation"]),
+        .library(name: "ImageCodec", targets: ["ImageCodec"]),
+        .library(name: "CurlHTTP", targets: ["CurlHTTP"]),
+        .library(name: "InferenceProtocol", targets: ["InferenceProtocol"]),
+        .library(name: "LambdaKit", targets: ["LambdaKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // MARK: - Pure Swift foundation
+
+        .target(name: "FewClickCore", dependencies: ["PixelKernels"], swiftSettings: strict),
+        .target(name: "PixelKernels", swiftSettings: kernels),
+        .target(name: "Segmentation", dependencies: ["FewClickCore", "PixelKernels"], swiftSettings: strict),
+
+        // MARK: - System libraries
+
+        .systemLibrary(
+            name: "CTurboJPEG", path: "Sources/System/CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(
+            name: "CSPNG", path: "Sources/System/CSPNG", pkgConfig: "spng",
+            providers: [.apt(["libspng-dev"])]),
+        // libcurl's setopt/getinfo are C variadics, which Swift cannot call: a tiny C shim wraps them.
+        .target(name: "CCurl", path: "Sources/System/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+
+        .target(name: "ImageCodec", dependencies: ["FewClickCore", "CTurboJPEG", "CSPNG"], swiftSettings: strict),
+        .target(
+            name: "CurlHTTP",
+            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+
+        // MARK: - Wire protocols
+
+        .target(name: "InferenceProtocol", dependencies: ["FewClickCore"], swiftSettings: strict),
+        .target(
+            name: "LambdaKit",
+            dependencies: [
+                "CurlHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+
+        // MARK: - Services (libraries, so tests run them in-process)
+
+        .target(
+            name: "Endpoint",
+            dependencies: [
+                "FewClickCore", "Segmentation", "InferenceProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "Proxy",
+            dependencies: [
+                "FewClickCore", "ImageCodec", "InferenceProtocol", "CurlHTTP", "LambdaKit", "Segmentation",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "CurlHTTP", "LambdaKit",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "Evaluation",
+            dependencies: [
+                "FewClickCore", "ImageCodec", "Segmentation", "Proxy", "CurlHTTP",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict),
+
+        // MARK: - Executables (argument parsing and service lifecycle only)
+
+        .executableTarget(
+            name: "EndpointCommand",
+            dependencies: [
+                "Endpoint", "Segmentation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "ProxyCommand",
+            dependencies: [
+                "Proxy", "LambdaKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "GatewayCommand",
+            dependencies: [
+                "Gateway", "LambdaKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "FewClickCommand",
+            dependencies: [
+                "Evaluation", "FewClickCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "FewClickBenchmarks",
+            dependencies: [
+                "FewClickCore", "ImageCodec", "Segmentation", "InferenceProtocol", "CurlHTTP", "Endpoint",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Benchmarks/FewClickBenchmarks",
+            swiftSettings: strict),
+
+        // MARK: - Tests
+
+        .testTarget(name: "FewClickCoreTests", dependencies: ["FewClickCore", "PixelKernels"]),
+        .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec", "FewClickCore"]),
+        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "FewClickCore", "PixelKernels"]),
+        .testTarget(
+            name: "CurlHTTPTests",
+            dependencies: ["CurlHTTP", .product(name: "Hummingbird", package: "hummingbird")]),
+        .testTarget(name: "InferenceProtocolTests", dependencies: ["InferenceProtocol", "FewClickCore"]),
+        .testTarget(
+            name: "EndpointTests",
+            dependencies: [
+                "Endpoint", "Segmentation", "InferenceProtocol", "CurlHTTP", "FewClickCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
+        .testTarget(
+            name: "LambdaKitTests",
+            dependencies: [
+                "LambdaKit", "CurlHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "Proxy", "Gateway", "Endpoint", "LambdaKit", "CurlHTTP", "FewClickCore", "ImageCodec",
+                "Segmentation", "InferenceProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "FewClickCore", "Segmentation"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["CurlHTTP", "FewClickCore", "ImageCodec"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

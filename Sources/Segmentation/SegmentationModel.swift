@@ -1,0 +1,55 @@
+import FewClickCore
+
+/// What a segmentation model gets for one call: the crop the proxy prepared and the clicks in the
+/// crop's pixel coordinates.
+public struct SegmentationInput: Sendable {
+    /// The crop: the extreme-point box plus the proxy's margin ring, scaled so its longer side is at
+    /// most the proxy's configured size.
+    public var image: RGBImage
+    /// Every click so far, in crop pixel coordinates, in the order they were made: the four
+    /// `.extreme` clicks first, then corrective `.positive` / `.negative` clicks.
+    public var clicks: [Click]
+    /// The previous answer for this object, as a probability map (0–255) of the crop's size, when the
+    /// caller has one (corrective clicks). Models may use it to warm-start.
+    public var previousMask: GrayImage?
+    /// An opaque key naming the image and crop this call is about (the proxy sends the image id),
+    /// which a model may use to cache per-object state between calls. Nil: no caching.
+    public var sessionKey: String?
+
+    /// Creates a model input.
+    public init(image: RGBImage, clicks: [Click], previousMask: GrayImage? = nil, sessionKey: String? = nil) {
+        self.image = image
+        self.clicks = clicks
+        self.previousMask = previousMask
+        self.sessionKey = sessionKey
+    }
+
+    /// The `.extreme` clicks.
+    public var extremePoints: [Click] { clicks.filter { $0.kind == .extreme } }
+}
+
+/// Why a model refused an input. Maps to HTTP 400 at the endpoint.
+public struct SegmentationError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// A human-readable reason, safe to return to a client.
+    public let description: String
+
+    /// Creates an error with a client-safe message.
+    public init(_ description: String) { self.description = description }
+}
+
+/// A segmentation model: crop + clicks in, per-pixel object probability out.
+///
+/// This is the seam between the services and the algorithm: the graph-cut engine, the honest
+/// baselines and any future learned model implement it, and nothing else in the stack changes.
+/// Implementations must be deterministic for the same input and safe to call concurrently.
+public protocol SegmentationModel: Sendable {
+    /// The name clients use to select the model (`graphcut`, `box`, …).
+    var name: String { get }
+    /// A version string reported with every answer.
+    var version: String { get }
+    /// Segments one object.
+    ///
+    /// - Returns: a probability map (probability × 255) with exactly the crop's width and height.
+    /// - Throws: `SegmentationError` when the input cannot be segmented (e.g. no extreme points).
+    func segment(_ input: SegmentationInput) throws -> GrayImage
+}
