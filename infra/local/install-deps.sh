@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the system packages fewclick needs on Debian 12 (run as root, or with sudo available).
+#   install-deps.sh          build/run dependencies (libcurl, libjpeg-turbo, libspng)
+#   install-deps.sh --test   also what the test suite needs (Chromium + driver for the browser test,
+#                            Python helpers: cfn-lint, aws-sam-translator, selenium, boto3, PyYAML)
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+apt_pkgs=(libcurl4-openssl-dev libturbojpeg0-dev libspng-dev pkg-config zlib1g-dev)
+py_pkgs=()
+if [ "${1:-}" = "--test" ]; then
+  apt_pkgs+=(chromium chromium-driver python3 python3-pip)
+  py_pkgs+=(cfn-lint aws-sam-translator selenium boto3 PyYAML)
+fi
+
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${#py_pkgs[@]}" -gt 0 ]; then
+  need=()
+  for p in "${py_pkgs[@]}"; do python3 -m pip show -q "$p" >/dev/null 2>&1 || need+=("$p"); done
+  if [ "${#need[@]}" -gt 0 ]; then
+    echo "pip installing: ${need[*]}"
+    python3 -m pip install -q "${need[@]}" 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages "${need[@]}"
+  fi
+fi
