@@ -165,7 +165,10 @@ let package = Package(
 
         // MARK: - Tests
 
-        .testTarget(name: "FewClickCoreTests", dependencies: ["FewClickCore", "PixelKernels"]),
+        .testTarget(
+            name: "FewClickCoreTests", dependencies: ["FewClickCore", "PixelKernels"],
+            // rle_vectors.json is read by path; the generator script is not a resource.
+            exclude: ["Fixtures"]),
         .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec", "FewClickCore"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "FewClickCore", "PixelKernels"]),
         .testTarget(
