@@ -1,0 +1,305 @@
+import Foundation
+
+/// A Gaussian mixture over RGB colours (full 3×3 covariances), as used by GrabCut-style colour models.
+///
+/// Colours are `Float` triples in 0…255 units. Fitting is deterministic: components are seeded by
+/// Orchard–Bouman binary splitting (repeatedly split the component with the largest variance along
+/// its principal axis at its mean) and refined by "hard EM" (assign each sample to its most likely
+/// component, re-estimate), as in Rother et al., "GrabCut", SIGGRAPH 2004.
+public struct ColorGMM: Sendable, Equatable {
+    /// Number of components actually in use (≤ the requested count; fewer when samples are few).
+    public private(set) var componentCount: Int
+    /// Mixing weights, summing to 1.
+    public private(set) var weights: [Double]
+    /// Component means, 3 per component (r, g, b).
+    public private(set) var means: [Double]
+    /// Component covariances, 9 per component, row-major.
+    public private(set) var covariances: [Double]
+    // Per component: inverse covariance (9) and log(weight) - 0.5 log det - 1.5 log 2π.
+    private var inverses: [Double]
+    private var logNorms: [Double]
+
+    /// Variance added to every covariance diagonal (in squared 0…255 colour units), so flat regions
+    /// (saturated or JPEG-flattened colours) do not give singular, infinitely confident components.
+    public static let defaultVarianceFloor: Double = 4
+
+    /// A single broad component (used when a side has no samples at all): mean mid-grey, variance 64².
+    public static func uninformative() -> ColorGMM {
+        var g = ColorGMM(componentCount: 1)
+        g.weights = [1]
+        g.means = [128, 128, 128]
+        g.covariances = [4096, 0, 0, 0, 4096, 0, 0, 0, 4096]
+        g.finish(varianceFloor: 0)
+        return g
+    }
+
+    private init(componentCount: Int) {
+        self.componentCount = componentCount
+        weights = []
+        means = []
+        covariances = []
+        inverses = []
+        logNorms = []
+    }
+
+    /// Fits a mixture to the samples `colors[i]` for which `select[i] == value`.
+    ///
+    /// - Parameters:
+    ///   - colors: interleaved RGB floats, 3 per sample.
+    ///   - select: one byte per sample; samples whose byte equals `value` are used.
+    ///   - components: the number of components wanted (1…8; larger values are clamped to 8).
+    ///   - varianceFloor: added to each covariance diagonal (squared colour units).
+    ///   - assignments: scratch space, one byte per sample; receives each used sample's component.
+    /// - Returns: the fitted mixture, or `uninformative()` when no sample is selected.
+    public static func fit(
+        colors: UnsafeBufferPointer<Float>, select: UnsafeBufferPointer<UInt8>, value: UInt8,
+        components: Int, varianceFloor: Double = defaultVarianceFloor,
+        assignments: UnsafeMutableBufferPointer<UInt8>
+    ) -> ColorGMM {
+        let n = select.count
+        var count = 0
+        for i in 0..<n where select[i] == value {
+            assignments[i] = 0
+            count += 1
+        }
+        if count == 0 { return uninformative() }
+        let components = min(max(components, 1), 8)
+        // Binary splitting.
+        var k = 1
+        var stats = Stats(components: max(1, components))
+        stats.accumulate(colors: colors, select: select, value: value, assignments: UnsafeBufferPointer(assignments))
+        while k < components {
+            // Pick the component with the largest principal variance that has enough samples to split.
+            var best = -1
+            var bestLambda = 0.0
+            var bestAxis = (0.0, 0.0, 0.0)
+            for c in 0..<k where stats.count[c] >= 2 {
+                let (lambda, axis) = stats.principalAxis(c)
+                if lambda > bestLambda + 1e-9 {
+                    best = c; bestLambda = lambda; bestAxis = axis
+                }
+            }
+            if best < 0 || bestLambda < 1e-6 { break }
+            let m = stats.mean(best)
+            let threshold = bestAxis.0 * m.0 + bestAxis.1 * m.1 + bestAxis.2 * m.2
+            let newC = UInt8(k)
+            for i in 0..<n where select[i] == value && assignments[i] == UInt8(best) {
+                let v = Double(colors[3 * i]) * bestAxis.0 + Double(colors[3 * i + 1]) * bestAxis.1
+                    + Double(colors[3 * i + 2]) * bestAxis.2
+                if v > threshold { assignments[i] = newC }
+            }
+            k += 1
+            stats = Stats(components: max(1, components))
+            stats.accumulate(colors: colors, select: select, value: value, assignments: UnsafeBufferPointer(assignments))
+        }
+        return stats.mixture(components: k, varianceFloor: varianceFloor)
+    }
+
+    /// Re-estimates the mixture by one hard-EM step on the selected samples: each is assigned to its
+    /// most likely component of `self`, then weights, means and covariances are recomputed.
+    /// Components left with no sample are dropped.
+    public func refit(
+        colors: UnsafeBufferPointer<Float>, select: UnsafeBufferPointer<UInt8>, value: UInt8,
+        varianceFloor: Double = defaultVarianceFloor, assignments: UnsafeMutableBufferPointer<UInt8>
+    ) -> ColorGMM {
+        let n = select.count
+        var any = false
+        let model = Evaluator(self)
+        for i in 0..<n where select[i] == value {
+            assignments[i] = UInt8(model.mostLikely(colors[3 * i], colors[3 * i + 1], colors[3 * i + 2]))
+            any = true
+        }
+        if !any { return self }
+        var stats = Stats(components: componentCount)
+        stats.accumulate(colors: colors, select: select, value: value, assignments: UnsafeBufferPointer(assignments))
+        return stats.mixture(components: componentCount, varianceFloor: varianceFloor)
+    }
+
+    /// Writes `-log p(color)` (natural log, density over 0…255 colour units) for every sample.
+    public func negativeLogLikelihood(colors: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
+        let model = Evaluator(self)
+        let n = out.count
+        for i in 0..<n {
+            out[i] = model.negLog(colors[3 * i], colors[3 * i + 1], colors[3 * i + 2])
+        }
+    }
+
+    // MARK: - Internals
+
+    fileprivate mutating func finish(varianceFloor: Double) {
+        inverses = [Double](repeating: 0, count: componentCount * 9)
+        logNorms = [Double](repeating: 0, count: componentCount)
+        for c in 0..<componentCount {
+            var m = Array(covariances[(c * 9)..<(c * 9 + 9)])
+            m[0] += varianceFloor; m[4] += varianceFloor; m[8] += varianceFloor
+            for j in 0..<9 { covariances[c * 9 + j] = m[j] }
+            var det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6])
+                + m[2] * (m[3] * m[7] - m[4] * m[6])
+            if !(det > 1e-6) {
+                m[0] += 1; m[4] += 1; m[8] += 1
+                for j in 0..<9 { covariances[c * 9 + j] = m[j] }
+                det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6])
+                    + m[2] * (m[3] * m[7] - m[4] * m[6])
+                det = max(det, 1e-6)
+            }
+            let inv = [
+                (m[4] * m[8] - m[5] * m[7]) / det, (m[2] * m[7] - m[1] * m[8]) / det, (m[1] * m[5] - m[2] * m[4]) / det,
+                (m[5] * m[6] - m[3] * m[8]) / det, (m[0] * m[8] - m[2] * m[6]) / det, (m[2] * m[3] - m[0] * m[5]) / det,
+                (m[3] * m[7] - m[4] * m[6]) / det, (m[1] * m[6] - m[0] * m[7]) / det, (m[0] * m[4] - m[1] * m[3]) / det,
+            ]
+            for j in 0..<9 { inverses[c * 9 + j] = inv[j] }
+            logNorms[c] = log(max(weights[c], 1e-12)) - 0.5 * log(det) - 1.5 * log(2 * Double.pi)
+        }
+    }
+
+    /// Sufficient statistics per component.
+    private struct Stats {
+        var count: [Int]
+        var sum: [Double]   // 3 per component
+        var prod: [Double]  // 9 per component
+
+        init(components: Int) {
+            count = [Int](repeating: 0, count: components)
+            sum = [Double](repeating: 0, count: components * 3)
+            prod = [Double](repeating: 0, count: components * 9)
+        }
+
+        mutating func accumulate(
+            colors: UnsafeBufferPointer<Float>, select: UnsafeBufferPointer<UInt8>, value: UInt8,
+            assignments: UnsafeBufferPointer<UInt8>
+        ) {
+            let n = select.count
+            let k = count.count
+            count.withUnsafeMutableBufferPointer { count in
+            sum.withUnsafeMutableBufferPointer { sum in
+            prod.withUnsafeMutableBufferPointer { prod in
+                for i in 0..<n where select[i] == value {
+                    let c = Int(assignments[i])
+                    if c >= k { continue }
+                    let r = Double(colors[3 * i]), g = Double(colors[3 * i + 1]), b = Double(colors[3 * i + 2])
+                    count[c] += 1
+                    sum[3 * c] += r; sum[3 * c + 1] += g; sum[3 * c + 2] += b
+                    prod[9 * c] += r * r; prod[9 * c + 1] += r * g; prod[9 * c + 2] += r * b
+                    prod[9 * c + 4] += g * g; prod[9 * c + 5] += g * b; prod[9 * c + 8] += b * b
+                }
+            }
+            }
+            }
+        }
+
+        func mean(_ c: Int) -> (Double, Double, Double) {
+            let n = Double(count[c])
+            return (sum[3 * c] / n, sum[3 * c + 1] / n, sum[3 * c + 2] / n)
+        }
+
+        func covariance(_ c: Int) -> [Double] {
+            let n = Double(count[c])
+            let m = mean(c)
+            let mm = [m.0, m.1, m.2]
+            var cov = [Double](repeating: 0, count: 9)
+            for a in 0..<3 {
+                for b in a..<3 {
+                    let v = prod[9 * c + 3 * a + b] / n - mm[a] * mm[b]
+                    cov[3 * a + b] = v
+                    cov[3 * b + a] = v
+                }
+            }
+            return cov
+        }
+
+        /// Largest eigenvalue and its unit eigenvector (power iteration, fixed 30 steps).
+        func principalAxis(_ c: Int) -> (Double, (Double, Double, Double)) {
+            let s = covariance(c)
+            var v = (1.0, 1.0, 1.0)
+            var lambda = 0.0
+            for _ in 0..<30 {
+                let w = (
+                    s[0] * v.0 + s[1] * v.1 + s[2] * v.2, s[3] * v.0 + s[4] * v.1 + s[5] * v.2,
+                    s[6] * v.0 + s[7] * v.1 + s[8] * v.2
+                )
+                let norm = (w.0 * w.0 + w.1 * w.1 + w.2 * w.2).squareRoot()
+                if norm < 1e-12 { return (0, (1, 0, 0)) }
+                lambda = norm
+                v = (w.0 / norm, w.1 / norm, w.2 / norm)
+            }
+            return (lambda, v)
+        }
+
+        func mixture(components: Int, varianceFloor: Double) -> ColorGMM {
+            var total = 0
+            for c in 0..<components { total += count[c] }
+            var g = ColorGMM(componentCount: 0)
+            for c in 0..<components where count[c] > 0 {
+                let m = mean(c)
+                g.weights.append(Double(count[c]) / Double(max(1, total)))
+                g.means += [m.0, m.1, m.2]
+                g.covariances += covariance(c)
+                g.componentCount += 1
+            }
+            if g.componentCount == 0 { return ColorGMM.uninformative() }
+            g.finish(varianceFloor: varianceFloor)
+            return g
+        }
+    }
+
+    /// Flattened Float parameters for the per-pixel loops.
+    private struct Evaluator {
+        var k: Int
+        var p: [Float]  // per component: mean 3, inverse 6 (upper triangle: 00 01 02 11 12 22), logNorm 1
+
+        init(_ g: ColorGMM) {
+            k = g.componentCount
+            p = []
+            p.reserveCapacity(k * 10)
+            for c in 0..<k {
+                p += [Float(g.means[3 * c]), Float(g.means[3 * c + 1]), Float(g.means[3 * c + 2])]
+                let i = g.inverses
+                p += [
+                    Float(i[9 * c]), Float(i[9 * c + 1] + i[9 * c + 3]), Float(i[9 * c + 2] + i[9 * c + 6]),
+                    Float(i[9 * c + 4]), Float(i[9 * c + 5] + i[9 * c + 7]), Float(i[9 * c + 8]),
+                ]
+                p.append(Float(g.logNorms[c]))
+            }
+        }
+
+        /// Log density of component c minus nothing (includes the mixing weight).
+        @inline(__always)
+        func logComponent(_ c: Int, _ r: Float, _ g: Float, _ b: Float) -> Float {
+            p.withUnsafeBufferPointer { p in
+                let o = c * 10
+                let dr = r - p[o], dg = g - p[o + 1], db = b - p[o + 2]
+                let q = dr * (p[o + 3] * dr + p[o + 4] * dg + p[o + 5] * db) + dg * (p[o + 6] * dg + p[o + 7] * db)
+                    + p[o + 8] * db * db
+                return p[o + 9] - 0.5 * q
+            }
+        }
+
+        func mostLikely(_ r: Float, _ g: Float, _ b: Float) -> Int {
+            var best = 0
+            var bestV = -Float.infinity
+            for c in 0..<k {
+                let v = logComponent(c, r, g, b)
+                if v > bestV { bestV = v; best = c }
+            }
+            return best
+        }
+
+        func negLog(_ r: Float, _ g: Float, _ b: Float) -> Float {
+            var mx = -Float.infinity
+            var vals = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
+            let kk = min(k, 8)  // fit never makes more than 8
+            withUnsafeMutableBytes(of: &vals) { raw in
+                let v = raw.bindMemory(to: Float.self)
+                for c in 0..<kk {
+                    let x = logComponent(c, r, g, b)
+                    v[c] = x
+                    if x > mx { mx = x }
+                }
+                var s: Float = 0
+                for c in 0..<kk { s += expf(v[c] - mx) }
+                mx += logf(s)
+            }
+            return -mx
+        }
+    }
+}
