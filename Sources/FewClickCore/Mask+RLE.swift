@@ -143,25 +143,31 @@ extension Mask {
         let w = width, h = height
         var runs: [Int] = []
         runs.reserveCapacity(64)
-        var current: UInt8 = 0
-        var run = 0
-        bits.withUnsafeBufferPointer { buf in
-            guard let base = buf.baseAddress else { return }
-            for x in 0..<w {
-                var p = base + x
-                for _ in 0..<h {
-                    let v = p.pointee
-                    if v != current {
-                        runs.append(run)
-                        run = 0
-                        current = v
-                    }
-                    run &+= 1
-                    p += w
-                }
+        guard w > 0, h > 0 else { return [0] }
+        // Transpose once (cache-friendly tiles), then scan linearly, 8 pixels at a time inside runs.
+        var columns = [UInt8](repeating: 0, count: w * h)
+        bits.withUnsafeBufferPointer { src in
+            columns.withUnsafeMutableBufferPointer { dst in
+                RLECoding.transpose(src.baseAddress!, rows: h, columns: w, into: dst.baseAddress!)
             }
         }
-        runs.append(run)
+        columns.withUnsafeBufferPointer { buffer in
+            let p = buffer.baseAddress!
+            let n = w * h
+            var i = 0
+            var current: UInt8 = 0
+            var runStart = 0
+            while i < n {
+                // Extend the current run: whole words of `current` first, then byte by byte.
+                let word: UInt64 = current == 0 ? 0 : 0x0101_0101_0101_0101
+                while i + 8 <= n && UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self) == word { i += 8 }
+                while i < n && (p[i] != 0) == (current != 0) { i += 1 }
+                // Only the first run can be empty (pixel (0, 0) is object), as in COCO.
+                runs.append(i - runStart)
+                runStart = i
+                current ^= 1
+            }
+        }
         return runs
     }
 
@@ -201,29 +207,21 @@ extension Mask {
         }
         var bits = [UInt8](repeating: 0, count: total)
         if height > 0 && width > 0 {
-            bits.withUnsafeMutableBufferPointer { buf in
-                let base = buf.baseAddress!
-                var index = 0  // column-major position
+            // Paint the runs in column-major order, then transpose into rows.
+            var columns = [UInt8](repeating: 0, count: total)
+            columns.withUnsafeMutableBufferPointer { buffer in
+                let base = buffer.baseAddress!
+                var index = 0
                 var value = false
                 for run in runs {
-                    if value {
-                        // Fill `run` pixels starting at column-major index `index`.
-                        var remaining = run
-                        var x = index / height, y = index % height
-                        while remaining > 0 {
-                            let n = min(remaining, height - y)
-                            var p = base + (y * width + x)
-                            for _ in 0..<n {
-                                p.pointee = 1
-                                p += width
-                            }
-                            remaining -= n
-                            x += 1
-                            y = 0
-                        }
-                    }
+                    if value && run > 0 { (base + index).update(repeating: 1, count: run) }
                     index += run
                     value.toggle()
+                }
+            }
+            columns.withUnsafeBufferPointer { src in
+                bits.withUnsafeMutableBufferPointer { dst in
+                    RLECoding.transpose(src.baseAddress!, rows: width, columns: height, into: dst.baseAddress!)
                 }
             }
         }
@@ -244,6 +242,26 @@ enum RLECoding {
             throw RLEError(.tooLarge, "size [\(height), \(width)] is above the limit of \(maxPixels) pixels")
         }
         return total
+    }
+
+    /// Transposes a `rows × columns` row-major byte matrix into `dst` (`columns × rows`, row-major),
+    /// in square tiles so both sides stay in cache.
+    static func transpose(_ src: UnsafePointer<UInt8>, rows: Int, columns: Int, into dst: UnsafeMutablePointer<UInt8>) {
+        let tile = 32
+        var r0 = 0
+        while r0 < rows {
+            let r1 = min(rows, r0 + tile)
+            var c0 = 0
+            while c0 < columns {
+                let c1 = min(columns, c0 + tile)
+                for r in r0..<r1 {
+                    let s = src + r * columns
+                    for c in c0..<c1 { dst[c * rows + r] = s[c] }
+                }
+                c0 = c1
+            }
+            r0 = r1
+        }
     }
 
     /// `rleToString`: run lengths → counts text. From the fourth run on (index > 2, pycocotools'

@@ -25,13 +25,13 @@ enum TestMasks {
     }
 
     /// A union of random ellipses, some with an elliptical hole, some with an object inside the hole.
-    static func blobs(width: Int, height: Int, count: Int, rng: inout SeededRNG) -> Mask {
+    static func blobs(width: Int, height: Int, count: Int, minRadius: Double = 1, rng: inout SeededRNG) -> Mask {
         var mask = Mask(width: width, height: height)
         for _ in 0..<count {
             let cx = Double.random(in: 0..<Double(width), using: &rng)
             let cy = Double.random(in: 0..<Double(height), using: &rng)
-            let rx = Double.random(in: 1...max(1.5, Double(width) / 3), using: &rng)
-            let ry = Double.random(in: 1...max(1.5, Double(height) / 3), using: &rng)
+            let rx = Double.random(in: minRadius...max(minRadius + 0.5, Double(width) / 3), using: &rng)
+            let ry = Double.random(in: minRadius...max(minRadius + 0.5, Double(height) / 3), using: &rng)
             let hole = Double.random(in: 0..<1, using: &rng) < 0.6
             let island = Double.random(in: 0..<1, using: &rng) < 0.5
             for y in 0..<height {
