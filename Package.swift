@@ -169,7 +169,7 @@ let package = Package(
             name: "FewClickCoreTests", dependencies: ["FewClickCore", "PixelKernels"],
             // rle_vectors.json is read by path; the generator script is not a resource.
             exclude: ["Fixtures"]),
-        .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec", "FewClickCore"]),
+        .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec", "FewClickCore", "CTurboJPEG"]),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "FewClickCore", "PixelKernels"]),
         .testTarget(
             name: "CurlHTTPTests",

@@ -1,0 +1,33 @@
+/// Why an image could not be read or written.
+///
+/// Decoding never crashes and never prints: every failure of the underlying libraries
+/// (libjpeg-turbo, libspng) surfaces as one of these, with the library's message attached.
+public struct ImageCodecError: Error, Sendable, CustomStringConvertible {
+    /// The kind of failure, for callers that map it to a response (for example HTTP 415/413/422).
+    public enum Code: String, Sendable {
+        /// The bytes are neither a JPEG nor a PNG (for example GIF, WebP, BMP, or empty data).
+        case unsupportedFormat
+        /// The image is larger than allowed: more pixels than `maxPixels`, or a side longer than
+        /// ``ImageFile/maxSide``. Refused after reading the header, before any pixel memory is allocated.
+        case tooLarge
+        /// The data claims to be a JPEG or PNG but is truncated, corrupt, or has impossible
+        /// dimensions (zero width or height).
+        case corrupt
+        /// Encoding failed (invalid image dimensions or parameters, or a library failure).
+        case encodeFailed
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// A human-readable explanation (includes the library's own message where there is one).
+    public var message: String
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// `"<code>: <message>"`.
+    public var description: String { "\(code.rawValue): \(message)" }
+}
