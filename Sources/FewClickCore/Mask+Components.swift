@@ -194,24 +194,31 @@ extension Mask {
     public func cropped(to box: PixelBox) -> Mask {
         let b = box.clipped(width: width, height: height)
         guard !b.isEmpty else { return Mask(width: 0, height: 0) }
-        var out = [UInt8](repeating: 0, count: b.area)
-        for y in b.y0..<b.y1 {
-            let src = y * width + b.x0, dst = (y - b.y0) * b.width
-            for i in 0..<b.width { out[dst + i] = bits[src + i] }
+        var out = Mask(width: b.width, height: b.height)
+        bits.withUnsafeBufferPointer { src in
+            out.bits.withUnsafeMutableBufferPointer { dst in
+                for y in b.y0..<b.y1 {
+                    (dst.baseAddress! + (y - b.y0) * b.width).update(from: src.baseAddress! + y * width + b.x0, count: b.width)
+                }
+            }
         }
-        return Mask(width: b.width, height: b.height, bits: out)
+        return out
     }
 
-    /// This mask placed into a larger (or equal) frame of `width × height` pixels with its top-left
-    /// corner at (`x`, `y`); the rest is background. Pixels falling outside the frame are dropped.
+    /// This mask placed into a frame of `width × height` pixels with its top-left corner at
+    /// (`x`, `y`); the rest is background. Pixels falling outside the frame are dropped.
     public func placed(atX x: Int, y: Int, inWidth width: Int, height: Int) -> Mask {
-        var out = Mask(width: width, height: height)
+        var out = Mask(width: max(0, width), height: max(0, height))
         let x0 = max(0, x), y0 = max(0, y)
         let x1 = min(width, x + self.width), y1 = min(height, y + self.height)
         guard x0 < x1, y0 < y1 else { return out }
-        for yy in y0..<y1 {
-            let src = (yy - y) * self.width + (x0 - x), dst = yy * width + x0
-            for i in 0..<(x1 - x0) { out.bits[dst + i] = bits[src + i] }
+        bits.withUnsafeBufferPointer { src in
+            out.bits.withUnsafeMutableBufferPointer { dst in
+                for yy in y0..<y1 {
+                    (dst.baseAddress! + yy * width + x0)
+                        .update(from: src.baseAddress! + (yy - y) * self.width + (x0 - x), count: x1 - x0)
+                }
+            }
         }
         return out
     }
