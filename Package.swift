@@ -188,7 +188,9 @@ let package = Package(
                 "LambdaKit", "CurlHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]),
+            ],
+            // AWS's published sample events, read by path (#filePath).
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "ServiceTests",
             dependencies: [
