@@ -1,0 +1,167 @@
+import CurlHTTP
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LambdaKit
+import Logging
+
+/// Builds the gateway application: routes, middleware, and the proxy integration.
+///
+/// Routes: `POST /v1/segment` (bearer token, body ≤ ``GatewayConfiguration/maxBodyBytes``, then the
+/// proxy through the Invoke API), `OPTIONS` preflights for any path (CORS, no auth), `GET /healthz`.
+/// Every response carries `X-Request-Id` and, for allowed origins, CORS headers.
+///
+/// - Parameters:
+///   - configuration: what to serve and where the proxy is.
+///   - client: the HTTP client for Invoke API calls (shared; the caller shuts it down).
+///   - logger: the service logger.
+///   - onListening: called with the bound port once the server listens (also logged as
+///     `gateway listening on HOST:PORT`).
+/// - Throws: ``TokenSecretError`` when the JWT secret is too short.
+public func buildApplication(
+    configuration: GatewayConfiguration, client: CurlClient, logger: Logger = Logger(label: "gateway"),
+    onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let router = try await buildRouter(configuration: configuration, client: client)
+    let host = configuration.host
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(host, port: configuration.port), serverName: "fewclick-gateway"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            logger.notice("gateway listening on \(host):\(port)")
+            await onListening(port)
+        },
+        logger: logger)
+}
+
+/// Builds the gateway's router (for in-process tests with `app.test(.router)`).
+/// - Throws: ``TokenSecretError`` when the JWT secret is too short.
+public func buildRouter(configuration: GatewayConfiguration, client: CurlClient) async throws -> Router<GatewayRequestContext> {
+    let verifier = try await TokenVerifier(configuration: configuration.token)
+    let segment = SegmentRoute(
+        verifier: verifier,
+        invoker: LambdaInvoker(client: client, integration: configuration.integration),
+        events: ProxyEventBuilder(stage: configuration.integration.stage, port: configuration.port),
+        maxBodyBytes: configuration.maxBodyBytes,
+        throttle: configuration.throttle.map(Throttle.init))
+    let health = HealthRoute(
+        client: client, integration: configuration.integration, checksProxy: configuration.healthChecksProxy)
+
+    let router = Router(context: GatewayRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: CORSMiddleware(policy: configuration.cors))
+    router.add(middleware: ErrorMiddleware())
+    router.post("/v1/segment") { request, context in
+        try await segment.handle(request, context: context)
+    }
+    router.on("/v1/segment", method: .options) { _, _ in
+        Response(status: .noContent, headers: [.allow: "POST, OPTIONS"])
+    }
+    for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head] {
+        router.on("/v1/segment", method: method) { _, _ -> Response in
+            throw GatewayError(
+                .methodNotAllowed, code: "method_not_allowed", message: "use POST on /v1/segment",
+                headers: [.allow: "POST, OPTIONS"])
+        }
+    }
+    router.get("/healthz") { _, context in
+        await health.handle(logger: context.logger)
+    }
+    return router
+}
+
+/// `POST /v1/segment`: authenticate, throttle, read the body within the limit, invoke the proxy.
+struct SegmentRoute: Sendable {
+    let verifier: TokenVerifier
+    let invoker: LambdaInvoker
+    let events: ProxyEventBuilder
+    let maxBodyBytes: Int
+    let throttle: Throttle?
+
+    func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let claims = try await authenticate(request)
+        var logger = context.logger
+        logger[metadataKey: "principal"] = .string(claims.subject)
+        if let throttle, let wait = throttle.take(claims.subject) {
+            let seconds = max(1, wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0))
+            throw GatewayError(
+                .tooManyRequests, code: "throttled", message: "too many requests; retry after \(seconds) s",
+                headers: [.retryAfter: String(seconds)])
+        }
+        let body = try await RequestBodyLimit.read(request, limit: maxBodyBytes)
+        let event = events.event(
+            for: request, body: body, claims: claims, requestID: context.requestID, sourceIP: context.sourceIP)
+        return try await invoker.invoke(event, requestID: context.requestID, logger: logger)
+    }
+
+    /// Verifies the bearer token of `request`.
+    func authenticate(_ request: Request) async throws(GatewayError) -> VerifiedClaims {
+        let required = verifier.configuration.requiredScope
+        guard let header = request.headers[.authorization] else {
+            throw GatewayError(TokenError.missing, requiredScope: required)
+        }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count >= 1, parts[0].lowercased() == "bearer" else {
+            throw GatewayError(TokenError.missing, requiredScope: required)
+        }
+        let token = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        guard !token.isEmpty else {
+            throw GatewayError(TokenError.malformed, requiredScope: required)
+        }
+        do {
+            return try await verifier.verify(token, now: Date())
+        } catch {
+            throw GatewayError(error, requiredScope: required)
+        }
+    }
+}
+
+/// `GET /healthz`: 200 `{"status":"ok"}`; when configured, also asks the proxy's Invoke API
+/// (any HTTP answer counts as reachable) and answers 503 `proxy_unavailable` otherwise.
+struct HealthRoute: Sendable {
+    let client: CurlClient
+    let integration: GatewayConfiguration.Integration
+    let checksProxy: Bool
+
+    struct Status: Codable {
+        var status: String
+        var proxy: String?
+    }
+
+    func handle(logger: Logger) async -> Response {
+        guard checksProxy else { return Response.json(status: .ok, Status(status: "ok")) }
+        var base = integration.invokeURL
+        while base.hasSuffix("/") { base.removeLast() }
+        let request = CurlRequest(
+            method: "GET", url: base + "/", connectTimeout: .seconds(1), timeout: .seconds(2), maxResponseBytes: 1 << 16)
+        do {
+            _ = try await client.execute(request)
+            return Response.json(status: .ok, Status(status: "ok", proxy: "reachable"))
+        } catch {
+            return GatewayError(.serviceUnavailable, code: "proxy_unavailable", message: "the proxy is unreachable")
+                .response()
+        }
+    }
+}
+
+/// Reads request bodies within a size limit.
+public enum RequestBodyLimit {
+    /// Reads the whole body of `request`, refusing with 413 `payload_too_large` as soon as it is
+    /// known to exceed `limit` bytes: from `Content-Length` before reading anything, or while
+    /// streaming a body without one (reading stops at the chunk that crosses the limit).
+    /// - Throws: ``GatewayError`` (413) over the limit; errors of the body stream.
+    public static func read(_ request: Request, limit: Int) async throws -> [UInt8] {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw GatewayError.payloadTooLarge(limit: limit)
+        }
+        var bytes: [UInt8] = []
+        for try await chunk in request.body {
+            guard bytes.count + chunk.readableBytes <= limit else {
+                throw GatewayError.payloadTooLarge(limit: limit)
+            }
+            bytes.append(contentsOf: chunk.readableBytesView)
+        }
+        return bytes
+    }
+}

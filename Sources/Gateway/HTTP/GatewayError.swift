@@ -1,0 +1,89 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An error the gateway answers itself, as JSON `{"error":{"code":"...","message":"..."}}` with
+/// its status and any extra headers (`WWW-Authenticate`, `Retry-After`, `Allow`).
+public struct GatewayError: Error, HTTPResponseError, Sendable {
+    /// HTTP status to answer.
+    public var status: HTTPResponse.Status
+    /// Stable machine-readable code, e.g. `invalid_token`, `payload_too_large`.
+    public var code: String
+    /// Human-readable explanation; never contains tokens or request bytes.
+    public var message: String
+    /// Extra response headers.
+    public var headers: HTTPFields
+
+    /// Creates an error response.
+    public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    /// The JSON error response.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        response()
+    }
+
+    /// The JSON error response, without a request at hand.
+    public func response() -> Response {
+        let body = ErrorBody(error: .init(code: code, message: message))
+        return Response.json(status: status, body, headers: headers)
+    }
+
+    struct ErrorBody: Codable {
+        struct Detail: Codable {
+            var code: String
+            var message: String
+        }
+        var error: Detail
+    }
+}
+
+extension GatewayError {
+    /// The realm announced in `WWW-Authenticate`.
+    static let realm = "fewclick"
+
+    /// 401/403 for a refused token, with the RFC 6750 `WWW-Authenticate` challenge.
+    init(_ error: TokenError, requiredScope: String?) {
+        var challenge = "Bearer realm=\"\(Self.realm)\""
+        if let oauthCode = error.oauthErrorCode {
+            challenge += ", error=\"\(oauthCode)\", error_description=\"\(error.message)\""
+            if oauthCode == "insufficient_scope", let requiredScope {
+                challenge += ", scope=\"\(requiredScope)\""
+            }
+        }
+        self.init(
+            error.httpStatus == 403 ? .forbidden : .unauthorized, code: error.apiErrorCode, message: error.message,
+            headers: [.wwwAuthenticate: challenge])
+    }
+
+    /// 413 for a body over the limit.
+    static func payloadTooLarge(limit: Int) -> GatewayError {
+        GatewayError(.contentTooLarge, code: "payload_too_large", message: "the request body exceeds \(limit) bytes")
+    }
+}
+
+/// API Gateway's own body for integration failures (a function error or a malformed proxy response).
+struct APIGatewayMessage: Codable {
+    var message: String
+
+    /// `502 {"message":"Internal server error"}`, exactly what API Gateway answers.
+    static func internalServerError() -> Response {
+        Response.json(status: .badGateway, APIGatewayMessage(message: "Internal server error"))
+    }
+}
+
+extension Response {
+    /// A JSON response (`Content-Type: application/json`).
+    static func json(status: HTTPResponse.Status, _ value: some Encodable, headers: HTTPFields = [:]) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

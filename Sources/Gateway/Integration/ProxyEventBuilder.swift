@@ -1,0 +1,102 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LambdaKit
+
+/// Builds the API Gateway REST proxy event (payload 1.0) for a request, as API Gateway would send
+/// it to a Lambda proxy integration on resource ``resource``.
+struct ProxyEventBuilder: Sendable {
+    /// The resource template the gateway serves.
+    static let resource = "/v1/segment"
+
+    var stage: String
+    var port: Int
+
+    /// - Parameters:
+    ///   - request: the incoming request (head only is read).
+    ///   - body: the whole body; text when valid UTF-8, otherwise base64 with `isBase64Encoded`.
+    ///   - claims: the verified token; becomes `requestContext.authorizer`.
+    ///   - requestID: written to `requestContext.requestId` and the `X-Request-Id` header.
+    ///   - sourceIP: the client address (`identity.sourceIp`, `X-Forwarded-For`).
+    ///   - now: the request time.
+    func event(
+        for request: Request, body: [UInt8], claims: VerifiedClaims?, requestID: String, sourceIP: String?,
+        now: Date = Date()
+    ) -> APIGatewayRequest {
+        // Group header values by name (case-insensitively), keeping the spelling first seen.
+        var order: [String] = []
+        var spelled: [String: String] = [:]
+        var values: [String: [String]] = [:]
+        func add(_ name: String, _ value: String) {
+            let key = name.lowercased()
+            if spelled[key] == nil {
+                spelled[key] = name
+                order.append(key)
+            }
+            values[key, default: []].append(value)
+        }
+        for field in request.headers {
+            let key = field.name.canonicalName
+            if key == "x-request-id" || key == "x-forwarded-for" || key == "x-forwarded-proto" || key == "x-forwarded-port" {
+                continue
+            }
+            add(field.name.rawName, field.value)
+        }
+        add("X-Request-Id", requestID)
+        let forwarded = request.headers[values: .init("X-Forwarded-For")!] + (sourceIP.map { [$0] } ?? [])
+        if !forwarded.isEmpty { add("X-Forwarded-For", forwarded.joined(separator: ", ")) }
+        add("X-Forwarded-Proto", "http")
+        add("X-Forwarded-Port", String(port))
+
+        var headers: [String: String] = [:]
+        var multiValueHeaders: [String: [String]] = [:]
+        for key in order {
+            let name = spelled[key]!
+            headers[name] = values[key]!.last
+            multiValueHeaders[name] = values[key]!
+        }
+
+        var query: [String: String] = [:]
+        var multiQuery: [String: [String]] = [:]
+        for (name, value) in request.uri.queryParameters {
+            query[String(name)] = String(value)
+            multiQuery[String(name), default: []].append(String(value))
+        }
+
+        let bodyText: String?
+        let isBase64: Bool
+        if body.isEmpty {
+            bodyText = nil
+            isBase64 = false
+        } else if let text = String(validating: body, as: UTF8.self) {
+            bodyText = text
+            isBase64 = false
+        } else {
+            bodyText = Data(body).base64EncodedString()
+            isBase64 = true
+        }
+
+        let path = request.uri.path
+        let context = APIGatewayRequest.RequestContext(
+            accountId: "000000000000", apiId: "fewclick-local", resourceId: "segment", resourcePath: Self.resource,
+            stage: stage, requestId: requestID, domainName: request.head.authority, httpMethod: request.method.rawValue,
+            path: "/\(stage)\(path)", protocol: "HTTP/1.1", requestTime: Self.clfTime(now),
+            requestTimeEpoch: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)),
+            identity: .init(sourceIp: sourceIP, userAgent: request.headers[.userAgent]),
+            authorizer: claims?.authorizer)
+        return APIGatewayRequest(
+            resource: Self.resource, path: path, httpMethod: request.method.rawValue, headers: headers,
+            multiValueHeaders: multiValueHeaders, queryStringParameters: query,
+            multiValueQueryStringParameters: multiQuery, requestContext: context, body: bodyText,
+            isBase64Encoded: isBase64)
+    }
+
+    /// `dd/MMM/yyyy:HH:mm:ss +0000`, the format of `requestContext.requestTime`.
+    static func clfTime(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "dd/MMM/yyyy:HH:mm:ss Z"
+        return formatter.string(from: date)
+    }
+}

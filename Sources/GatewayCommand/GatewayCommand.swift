@@ -1,0 +1,120 @@
+import ArgumentParser
+import CurlHTTP
+import Foundation
+import Gateway
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `gateway`: the fewclick public API gateway (token auth, CORS, limits) in front of the proxy.
+@main
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "fewclick API gateway: bearer-token auth, CORS and limits in front of the proxy function.",
+        subcommands: [Serve.self, Token.self])
+}
+
+/// Where the JWT secret comes from: `--jwt-secret-file`, else `$FEWCLICK_JWT_SECRET`.
+struct SecretOptions: ParsableArguments {
+    @Option(help: "File holding the HS256 secret (default: $FEWCLICK_JWT_SECRET). At least 32 bytes.")
+    var jwtSecretFile: String?
+
+    func secret() throws -> [UInt8] {
+        let text: String
+        if let jwtSecretFile {
+            guard let data = FileManager.default.contents(atPath: jwtSecretFile) else {
+                throw ValidationError("cannot read --jwt-secret-file \(jwtSecretFile)")
+            }
+            text = String(decoding: data, as: UTF8.self)
+        } else if let value = ProcessInfo.processInfo.environment["FEWCLICK_JWT_SECRET"] {
+            text = value
+        } else {
+            throw ValidationError("no JWT secret: set FEWCLICK_JWT_SECRET or pass --jwt-secret-file")
+        }
+        let secret = Array(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+        guard secret.count >= TokenVerifier.minimumSecretLength else {
+            throw ValidationError("the JWT secret must be at least \(TokenVerifier.minimumSecretLength) bytes")
+        }
+        return secret
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve POST /v1/segment and GET /healthz, invoking the proxy through the Lambda Invoke API.")
+
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port to bind (0 picks a free one; the log says which).") var port = 8000
+    @Option(help: "Base URL of the proxy's Lambda Invoke API.") var proxyURL = "http://127.0.0.1:9001"
+    @Option(help: "Function name in the Invoke API path.") var functionName = "fewclick-proxy"
+    @Option(help: "Stage name written into events.") var stage = "local"
+    @OptionGroup var secret: SecretOptions
+    @Option(help: "Clock-skew leeway for exp/nbf/iat, in seconds.") var jwtLeeway = 30
+    @Option(help: "Scope a token must carry.") var requiredScope = "segment"
+    @Option(
+        name: .customLong("cors-origin"),
+        help: "Allowed browser origin (repeatable): exact, https://*.example.com, or *. Also $FEWCLICK_CORS_ORIGINS (comma-separated).")
+    var corsOrigins: [String] = []
+    @Option(help: "Largest request body, in bytes.") var maxBodyBytes = 10 * 1024 * 1024
+    @Option(help: "Integration timeout, in seconds.") var integrationTimeout = 29.0
+    @Option(help: "Per-principal sustained rate, requests per second (0 disables throttling).") var throttleRate = 0.0
+    @Option(help: "Per-principal burst, requests.") var throttleBurst = 20
+    @Flag(help: "Make GET /healthz also check that the proxy answers.") var healthChecksProxy = false
+    @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel = "info"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "gateway")
+        var origins = corsOrigins
+        if let env = ProcessInfo.processInfo.environment["FEWCLICK_CORS_ORIGINS"] {
+            origins += env.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        let configuration = GatewayConfiguration(
+            host: host, port: port,
+            token: .init(secret: try secret.secret(), leeway: .seconds(jwtLeeway), requiredScope: requiredScope),
+            cors: CORSPolicy(allowedOrigins: origins),
+            integration: .init(
+                invokeURL: proxyURL, functionName: functionName, stage: stage,
+                timeout: .milliseconds(Int64(integrationTimeout * 1000))),
+            maxBodyBytes: maxBodyBytes,
+            throttle: throttleRate > 0 ? ThrottleSettings(ratePerSecond: throttleRate, burst: throttleBurst) : nil,
+            healthChecksProxy: healthChecksProxy)
+        let client = CurlClient()
+        defer { client.shutdown() }
+        let app = try await buildApplication(configuration: configuration, client: client, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage bearer tokens.", subcommands: [Issue.self])
+
+    struct Issue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a signed HS256 token (secret from $FEWCLICK_JWT_SECRET or --jwt-secret-file).")
+
+        @Option(help: "The token's subject (sub), e.g. a labeler id.") var subject: String
+        @Option(help: "Lifetime: 90s, 15m, 12h, 7d, or seconds.") var ttl = "12h"
+        @Option(name: .customLong("scope"), help: "Granted scope (repeatable, or space-separated).")
+        var scopes: [String] = ["segment"]
+        @OptionGroup var secret: SecretOptions
+
+        func run() async throws {
+            guard let lifetime = Duration(ttl: ttl) else {
+                throw ValidationError("--ttl must look like 90s, 15m, 12h, 7d or a number of seconds")
+            }
+            let issuer = try await TokenIssuer(secret: try secret.secret())
+            let scopeList = scopes.flatMap { $0.split(separator: " ").map(String.init) }
+            print(try await issuer.issue(subject: subject, scopes: scopeList, ttl: lifetime))
+        }
+    }
+}
