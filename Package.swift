@@ -200,7 +200,13 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "FewClickCore", "Segmentation"]),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: [
+                "Evaluation", "FewClickCore", "Segmentation", "PixelKernels", "ImageCodec",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["CurlHTTP", "FewClickCore", "ImageCodec"]),
