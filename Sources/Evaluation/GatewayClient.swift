@@ -1,0 +1,267 @@
+import CurlHTTP
+import FewClickCore
+import Foundation
+
+/// A failed `POST /v1/segment`.
+public struct GatewayError: Error, Sendable, CustomStringConvertible {
+    /// HTTP status, or nil when no response came (connection refused, timeout, …).
+    public var status: Int?
+    /// The API's error code (`image_not_found`, `throttled`, …) or a transport error name.
+    public var code: String
+    /// Human-readable detail.
+    public var message: String
+
+    /// Creates an error.
+    public init(status: Int?, code: String, message: String) {
+        self.status = status; self.code = code; self.message = message
+    }
+
+    /// "HTTP 404 image_not_found: …".
+    public var description: String {
+        (status.map { "HTTP \($0) " } ?? "") + "\(code): \(message)"
+    }
+}
+
+/// The JSON body of `POST /v1/segment` (DESIGN.md "Public API"), as far as the evaluation uses it.
+public struct SegmentRequestBody: Sendable, Encodable {
+    /// `{"data": base64}` or `{"id": imageId}`.
+    public enum ImageReference: Sendable, Encodable {
+        /// The image file's bytes.
+        case data([UInt8])
+        /// The `imageId` of an earlier response.
+        case id(String)
+
+        enum CodingKeys: String, CodingKey { case data, id }
+
+        /// Encodes as `{"data": "<base64>"}` or `{"id": "..."}`.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            switch self {
+            case .data(let bytes): try c.encode(Data(bytes).base64EncodedString(), forKey: .data)
+            case .id(let id): try c.encode(id, forKey: .id)
+            }
+        }
+    }
+
+    /// A corrective click on the wire.
+    public struct WireClick: Sendable, Encodable {
+        /// Pixels.
+        public var x: Double
+        /// Pixels.
+        public var y: Double
+        /// True for "object", false for "background".
+        public var positive: Bool
+    }
+
+    /// The image.
+    public var image: ImageReference
+    /// Exactly four `[x, y]` pairs, pixels.
+    public var extremePoints: [[Double]]
+    /// Corrective clicks so far, in order.
+    public var clicks: [WireClick]
+    /// The last mask returned for this object, if any.
+    public var previousMask: COCORLE?
+    /// Requested encodings.
+    public var outputs: [String]
+
+    /// A request for all `clicks` so far (extreme points among them go to `extremePoints`, the others
+    /// to `clicks`), asking for the RLE only.
+    public init(image: ImageReference, clicks: [Click], previousMask: COCORLE?) {
+        self.image = image
+        extremePoints = clicks.filter { $0.kind == .extreme }.map { [$0.x, $0.y] }
+        self.clicks = clicks.filter { $0.kind != .extreme }.map { WireClick(x: $0.x, y: $0.y, positive: $0.kind == .positive) }
+        self.previousMask = previousMask
+        outputs = ["rle"]
+    }
+}
+
+/// The parts of a `/v1/segment` response the evaluation reads.
+public struct SegmentResponseBody: Sendable, Decodable {
+    /// The mask encodings.
+    public struct MaskBody: Sendable, Decodable {
+        /// COCO compressed RLE.
+        public var rle: COCORLE?
+    }
+    /// Id to send instead of the bytes next time.
+    public var imageId: String
+    /// Image width, pixels.
+    public var width: Int
+    /// Image height, pixels.
+    public var height: Int
+    /// The mask.
+    public var mask: MaskBody
+}
+
+/// `{"error": {"code", "message"}}`.
+struct ErrorResponseBody: Decodable {
+    struct Detail: Decodable { var code: String; var message: String? }
+    var error: Detail
+}
+
+/// A client of one gateway's `POST /v1/segment`, on libcurl. Calls never run on threads of their
+/// own: `CurlClient` does the waiting on its dedicated threads.
+public final class GatewayClient: Sendable {
+    /// The full endpoint URL (`…/v1/segment`).
+    public let endpoint: String
+    let token: String
+    let curl: CurlClient
+    let timeout: Duration
+
+    /// A client for the gateway at `baseURL` (a URL ending in `/v1/segment` is used as is, anything
+    /// else gets `/v1/segment` appended), sending `Authorization: Bearer <token>`.
+    public init(baseURL: String, token: String, maxConcurrentRequests: Int = 32, timeout: Duration = .seconds(60)) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        endpoint = base.hasSuffix("/v1/segment") ? base : base + "/v1/segment"
+        self.token = token
+        curl = CurlClient(maxConcurrentRequests: maxConcurrentRequests)
+        self.timeout = timeout
+    }
+
+    /// Stops the underlying HTTP client.
+    public func shutdown() { curl.shutdown() }
+
+    /// One request.
+    ///
+    /// - Throws: `GatewayError` with the status and the API's error code for an error response, or
+    ///   with no status for a transport failure.
+    public func segment(_ body: SegmentRequestBody) async throws(GatewayError) -> SegmentResponseBody {
+        let json: [UInt8]
+        do { json = Array(try JSONEncoder().encode(body)) } catch {
+            throw GatewayError(status: nil, code: "encode", message: "\(error)")
+        }
+        let request = CurlRequest(
+            method: "POST", url: endpoint,
+            headers: [
+                HTTPHeaderField("Authorization", "Bearer \(token)"),
+                HTTPHeaderField("Content-Type", "application/json"),
+                HTTPHeaderField("Accept", "application/json"),
+            ],
+            body: json, timeout: timeout)
+        let response: CurlResponse
+        do { response = try await curl.execute(request) } catch {
+            throw GatewayError(status: error.status, code: "\(error.code)", message: error.message)
+        }
+        guard response.status < 400 else {
+            let detail = try? JSONDecoder().decode(ErrorResponseBody.self, from: Data(response.body))
+            throw GatewayError(
+                status: response.status, code: detail?.error.code ?? "http_\(response.status)",
+                message: detail?.error.message ?? String(decoding: response.body.prefix(200), as: UTF8.self))
+        }
+        do { return try JSONDecoder().decode(SegmentResponseBody.self, from: Data(response.body)) } catch {
+            throw GatewayError(status: response.status, code: "bad_response", message: "undecodable response: \(error)")
+        }
+    }
+}
+
+/// The client side of one object's labeling session against a gateway: the first call uploads the
+/// image bytes, later calls send `image.id` with every click so far and the last mask; a 404
+/// `image_not_found` (the proxy's cache dropped the image) resends the bytes once.
+public final class GatewayObjectSession: @unchecked Sendable {
+    // Used by one task or thread at a time (one labeler); not shared.
+    let client: GatewayClient
+    let imageBytes: [UInt8]
+    var imageId: String?
+    var lastMask: COCORLE?
+    /// Times the image had to be re-uploaded after a 404.
+    public private(set) var resends = 0
+
+    /// A session for one object on the image given by its file bytes.
+    public init(client: GatewayClient, imageBytes: [UInt8]) {
+        self.client = client
+        self.imageBytes = imageBytes
+    }
+
+    /// The mask for all `clicks` so far (extreme points first).
+    ///
+    /// - Parameter since: the instant the request was due (open-loop load tests pass their
+    ///   schedule, so queueing delays count); nil: when this call starts.
+    /// - Returns: the mask and the latency from `since` to the arrival of the (last) response,
+    ///   including a 404 resend, excluding RLE decoding.
+    /// - Throws: `GatewayError` for an error response (other than one recovered 404), a transport
+    ///   failure, or a response without an RLE / with an undecodable one.
+    public func predict(clicks: [Click], since: ContinuousClock.Instant? = nil) async throws(GatewayError) -> (mask: Mask, latency: Duration) {
+        let clock = ContinuousClock()
+        let start = since ?? clock.now
+        var body = SegmentRequestBody(
+            image: imageId.map { .id($0) } ?? .data(imageBytes), clicks: clicks, previousMask: lastMask)
+        var response: SegmentResponseBody
+        do {
+            response = try await client.segment(body)
+        } catch where error.status == 404 && error.code == "image_not_found" && imageId != nil {
+            resends += 1
+            body.image = .data(imageBytes)
+            response = try await client.segment(body)
+        }
+        let latency = clock.now - start
+        guard let rle = response.mask.rle else {
+            throw GatewayError(status: 200, code: "bad_response", message: "response has no mask.rle")
+        }
+        let mask: Mask
+        do { mask = try Mask(cocoRLE: rle) } catch {
+            throw GatewayError(status: 200, code: "bad_response", message: "undecodable RLE: \(error)")
+        }
+        guard mask.width == response.width, mask.height == response.height else {
+            throw GatewayError(status: 200, code: "bad_response", message: "RLE size differs from width/height")
+        }
+        imageId = response.imageId
+        lastMask = rle
+        return (mask, latency)
+    }
+}
+
+/// Evaluates a deployed stack through its gateway: every prediction is a real `POST /v1/segment`.
+/// Latency = the whole request (including a 404 resend). Throttling (429) and 503 are retried with
+/// exponential backoff, up to 5 times, outside the measured time of the final attempt.
+public struct GatewaySegmenter: InteractiveSegmenter {
+    /// The client.
+    public let client: GatewayClient
+
+    /// A segmenter on `client`.
+    public init(client: GatewayClient) { self.client = client }
+
+    /// The endpoint URL.
+    public var label: String { client.endpoint }
+
+    /// A session that uploads `image.bytes`.
+    public func makeSession(key: String, image: LoadedImage, width: Int, height: Int) -> any SegmenterSession {
+        Session(remote: GatewayObjectSession(client: client, imageBytes: image.bytes))
+    }
+
+    final class Session: SegmenterSession {
+        let remote: GatewayObjectSession
+        init(remote: GatewayObjectSession) { self.remote = remote }
+
+        func predict(clicks: [Click]) throws -> Prediction {
+            let remote = self.remote
+            return try BlockingBridge.wait { () async throws -> Prediction in
+                var attempt = 0
+                while true {
+                    do {
+                        let (mask, latency) = try await remote.predict(clicks: clicks)
+                        return Prediction(mask: mask, latency: latency)
+                    } catch let error as GatewayError where (error.status == 429 || error.status == 503) && attempt < 5 {
+                        attempt += 1
+                        try? await Task.sleep(for: .milliseconds(100 << attempt))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Waits on the calling (dedicated, non-cooperative) thread for async work.
+enum BlockingBridge {
+    static func wait<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
+        let semaphore = DispatchSemaphore(value: 0)
+        let result = Locked<Result<T, any Error>?>(nil)
+        Task {
+            let r: Result<T, any Error>
+            do { r = .success(try await operation()) } catch { r = .failure(error) }
+            result.withLock { $0 = r }
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return try result.withLock { $0! }.get()
+    }
+}

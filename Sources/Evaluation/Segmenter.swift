@@ -1,0 +1,107 @@
+import FewClickCore
+import Segmentation
+
+/// One prediction of the simulated labeling loop.
+public struct Prediction: Sendable {
+    /// The full-resolution mask the labeler would see.
+    public var mask: Mask
+    /// How long the call took: the model call in-process, the whole HTTP request in gateway mode.
+    public var latency: Duration
+}
+
+/// Where predictions come from: the model in-process (through the proxy's crop pipeline) or a
+/// deployed gateway over HTTP. Sessions are created and used on one worker thread each.
+public protocol InteractiveSegmenter: Sendable {
+    /// The model or service being evaluated, for reports.
+    var label: String { get }
+    /// Starts the labeling session of one object on `image` (`width` × `height` pixels).
+    /// `key` is unique per object within a run.
+    func makeSession(key: String, image: LoadedImage, width: Int, height: Int) -> any SegmenterSession
+}
+
+/// The labeling session of one object: every call sends all clicks so far (extreme points first,
+/// in image pixel coordinates) and gets the new mask. The session keeps the previous mask and passes
+/// it along, as a labeling UI does.
+///
+/// Calls block the calling thread (gateway mode waits for HTTP): use worker threads, never Swift's
+/// cooperative pool.
+public protocol SegmenterSession: AnyObject {
+    /// The next mask for `clicks`.
+    ///
+    /// - Throws: `SegmentationError` from the model, `GatewayError` from the gateway, or a
+    ///   `DatasetError` when the image cannot be used.
+    func predict(clicks: [Click]) throws -> Prediction
+}
+
+/// Runs a `SegmentationModel` in-process through exactly the pre- and post-processing the proxy
+/// uses (`CropPlan`: crop and scale around the extreme points and positive clicks, clicks and the
+/// previous mask to crop coordinates — clicks outside the crop dropped, `CropPlan.cropClicks` — paste
+/// back bilinearly and threshold at 0.5), so the masks are
+/// the ones the deployed stack would return. Latency = the `segment` call alone.
+///
+/// With no extreme points (the click-only protocol), `CropPlan` boxes the positive clicks plus its
+/// margin; a model that needs extreme points throws, and the run reports it.
+public struct InProcessSegmenter: InteractiveSegmenter {
+    /// The model.
+    public let model: any SegmentationModel
+    /// The proxy's crop settings.
+    public let cropSettings: CropSettings
+
+    /// Creates a segmenter for `model` with the proxy's crop settings (default: `.default`).
+    public init(model: any SegmentationModel, cropSettings: CropSettings = .default) {
+        self.model = model
+        self.cropSettings = cropSettings
+    }
+
+    /// "name version".
+    public var label: String { "\(model.name) \(model.version)" }
+
+    /// A session on the decoded image (`image.rgb` must be set).
+    public func makeSession(key: String, image: LoadedImage, width: Int, height: Int) -> any SegmenterSession {
+        Session(model: model, settings: cropSettings, key: key, image: image.rgb)
+    }
+
+    final class Session: SegmenterSession {
+        let model: any SegmentationModel
+        let settings: CropSettings
+        let key: String
+        let image: RGBImage?
+        var previous: Mask?
+
+        init(model: any SegmentationModel, settings: CropSettings, key: String, image: RGBImage?) {
+            self.model = model; self.settings = settings; self.key = key; self.image = image
+        }
+
+        func predict(clicks: [Click]) throws -> Prediction {
+            guard let image else { throw DatasetError("image not decoded for in-process evaluation") }
+            let p = try InProcessSegmenter.predict(
+                model: model, settings: settings, image: image, clicks: clicks, previous: previous, sessionKey: key)
+            previous = p.mask
+            return p
+        }
+    }
+
+    /// One call through the proxy's pipeline: `CropPlan` for `clicks` (image coordinates), the crop,
+    /// clicks and previous mask mapped into it, the model, and the paste-back to a full-size mask.
+    ///
+    /// - Returns: the mask and the duration of the `segment` call alone.
+    /// - Throws: the model's `SegmentationError`, or one when the model returns a map of the wrong size.
+    public static func predict(
+        model: any SegmentationModel, settings: CropSettings, image: RGBImage, clicks: [Click], previous: Mask?,
+        sessionKey: String?
+    ) throws -> Prediction {
+        let plan = CropPlan(imageWidth: image.width, imageHeight: image.height, clicks: clicks, settings: settings)
+        let input = SegmentationInput(
+            image: plan.crop(image), clicks: plan.cropClicks(clicks),
+            previousMask: previous.map { plan.crop($0) }, sessionKey: sessionKey)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let probability = try model.segment(input)
+        let latency = clock.now - start
+        guard probability.width == plan.cropWidth, probability.height == plan.cropHeight else {
+            throw SegmentationError(
+                "model \(model.name) returned \(probability.width)×\(probability.height) for a \(plan.cropWidth)×\(plan.cropHeight) crop")
+        }
+        return Prediction(mask: plan.pasteBack(probability, imageWidth: image.width, imageHeight: image.height), latency: latency)
+    }
+}
