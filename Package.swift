@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "CurlHTTP", targets: ["CurlHTTP"]),
         .library(name: "InferenceProtocol", targets: ["InferenceProtocol"]),
         .library(name: "LambdaKit", targets: ["LambdaKit"]),
+        .library(name: "AWSSigV4", targets: ["AWSSigV4"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -69,6 +70,9 @@ let package = Package(
 
         .target(name: "InferenceProtocol", dependencies: ["FewClickCore"], swiftSettings: strict),
         .target(
+            name: "AWSSigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        .target(
             name: "LambdaKit",
             dependencies: [
                 "CurlHTTP",
@@ -91,7 +95,7 @@ let package = Package(
         .target(
             name: "Proxy",
             dependencies: [
-                "FewClickCore", "ImageCodec", "InferenceProtocol", "CurlHTTP", "LambdaKit", "Segmentation",
+                "FewClickCore", "ImageCodec", "InferenceProtocol", "CurlHTTP", "LambdaKit", "Segmentation", "AWSSigV4",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -200,6 +204,10 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]),
+        .testTarget(
+            name: "AWSSigV4Tests", dependencies: ["AWSSigV4"],
+            // Vectors are read from the source tree (#filePath); the generator script is not a resource.
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "EvaluationTests",
             dependencies: [
