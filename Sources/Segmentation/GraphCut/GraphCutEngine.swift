@@ -1,0 +1,548 @@
+import FewClickCore
+import Foundation
+import PixelKernels
+
+/// Image-only data of one crop that several calls for the same object can share: colours as floats,
+/// the pairwise capacities and the edge map. A pure function of the crop's pixels and the settings.
+struct CropFeatures: Sendable {
+    let width: Int
+    let height: Int
+    /// Interleaved RGB as Float, 3 per pixel.
+    let colors: [Float]
+    /// Quantised pairwise capacities, 8 per pixel (direction order of `GridMaxFlow.directions`).
+    let pairwise: [Int32]
+    /// Colour gradient magnitude relative to its mean over the crop (mean 1).
+    let edge: [Float]
+
+    init(image: RGBImage, settings: GraphCutSettings) {
+        let w = image.width, h = image.height, n = w * h
+        width = w
+        height = h
+        var colors = [Float](repeating: 0, count: n * 3)
+        image.pixels.withUnsafeBufferPointer { px in
+            colors.withUnsafeMutableBufferPointer { c in
+                for i in 0..<(n * 3) { c[i] = Float(px[i]) }
+            }
+        }
+        // β from the mean squared colour difference over forward 8-neighbour pairs.
+        let forward = [4, 6, 7, 5]  // right, down, down-right, down-left
+        var sum = 0.0
+        var pairs = 0
+        var diff = [Float](repeating: 0, count: n * 4)
+        colors.withUnsafeBufferPointer { c in
+            diff.withUnsafeMutableBufferPointer { diff in
+                for y in 0..<h {
+                    for x in 0..<w {
+                        let i = y * w + x
+                        for (k, d) in forward.enumerated() {
+                            let o = GridMaxFlow.directions[d]
+                            let nx = x + o.dx, ny = y + o.dy
+                            guard nx >= 0, nx < w, ny < h else { continue }
+                            let j = ny * w + nx
+                            let dr = c[3 * i] - c[3 * j], dg = c[3 * i + 1] - c[3 * j + 1], db = c[3 * i + 2] - c[3 * j + 2]
+                            let s = dr * dr + dg * dg + db * db
+                            diff[i * 4 + k] = s
+                            sum += Double(s)
+                            pairs += 1
+                        }
+                    }
+                }
+            }
+        }
+        let beta = sum > 0 ? Float(Double(pairs) / (2 * sum)) : 0
+        var pairwise = [Int32](repeating: 0, count: n * 8)
+        let gamma = Float(settings.smoothness * settings.flowScale)
+        pairwise.withUnsafeMutableBufferPointer { pw in
+            diff.withUnsafeBufferPointer { diff in
+                for y in 0..<h {
+                    for x in 0..<w {
+                        let i = y * w + x
+                        for (k, d) in forward.enumerated() {
+                            let o = GridMaxFlow.directions[d]
+                            let nx = x + o.dx, ny = y + o.dy
+                            guard nx >= 0, nx < w, ny < h else { continue }
+                            let j = ny * w + nx
+                            let len: Float = (o.dx != 0 && o.dy != 0) ? 1.41421356 : 1
+                            let v = Int32((gamma * expf(-beta * diff[i * 4 + k]) / len).rounded())
+                            pw[i * 8 + d] = v
+                            pw[j * 8 + (7 - d)] = v
+                        }
+                    }
+                }
+            }
+        }
+        // Edge map: per-channel central differences, max over channels, relative to the mean.
+        var edge = [Float](repeating: 0, count: n)
+        var edgeSum = 0.0
+        colors.withUnsafeBufferPointer { c in
+            edge.withUnsafeMutableBufferPointer { e in
+                for y in 0..<h {
+                    let y0 = max(0, y - 1), y1 = min(h - 1, y + 1)
+                    for x in 0..<w {
+                        let x0 = max(0, x - 1), x1 = min(w - 1, x + 1)
+                        var m: Float = 0
+                        for ch in 0..<3 {
+                            let gx = c[3 * (y * w + x1) + ch] - c[3 * (y * w + x0) + ch]
+                            let gy = c[3 * (y1 * w + x) + ch] - c[3 * (y0 * w + x) + ch]
+                            m = max(m, (gx * gx + gy * gy).squareRoot())
+                        }
+                        e[y * w + x] = m
+                        edgeSum += Double(m)
+                    }
+                }
+                let mean = Float(max(edgeSum / Double(max(n, 1)), 1e-3))
+                for i in 0..<n { e[i] /= mean }
+            }
+        }
+        self.colors = colors
+        self.pairwise = pairwise
+        self.edge = edge
+    }
+}
+
+/// Hard constraints and the box, from the clicks.
+struct Seeds {
+    /// Per pixel: 0 free, 1 hard object, 2 hard background.
+    var hard: [UInt8]
+    /// The hard-background box (half-open, clipped to the crop).
+    var box: PixelBox
+    /// Indices of hard-object pixels (for connectivity post-processing).
+    var objectSeeds: [Int]
+}
+
+/// One run of the graph-cut engine on one crop.
+struct GraphCutEngine {
+    let settings: GraphCutSettings
+    let features: CropFeatures
+    let flow = GridMaxFlow()
+    let dijkstra = GridDijkstra()
+
+    var width: Int { features.width }
+    var height: Int { features.height }
+
+    // MARK: Seeds
+
+    func seeds(clicks: [Click]) -> Seeds {
+        let w = width, h = height, n = w * h
+        let boxClicks = clicks.filter { $0.kind != .negative }
+        var box = PixelBox.bounding(boxClicks.map(\.point)) ?? PixelBox(x0: 0, y0: 0, x1: w, y1: h)
+        box = box.expanded(dx: settings.boxSlack, dy: settings.boxSlack).clipped(width: w, height: h)
+        var hard = [UInt8](repeating: 2, count: n)
+        for y in box.y0..<box.y1 {
+            for x in box.x0..<box.x1 { hard[y * w + x] = 0 }
+        }
+        func disk(_ c: Click, radius: Double, value: UInt8) {
+            let (cx, cy) = c.point.pixel
+            let r = Int(radius.rounded(.down))
+            let r2 = radius * radius
+            let ys = max(box.y0, cy - r), ye = min(box.y1 - 1, cy + r)
+            let xs = max(box.x0, cx - r), xe = min(box.x1 - 1, cx + r)
+            guard ys <= ye, xs <= xe else { return }
+            for y in ys...ye {
+                for x in xs...xe {
+                    let dx = Double(x - cx), dy = Double(y - cy)
+                    if dx * dx + dy * dy <= r2 { hard[y * w + x] = value }
+                }
+            }
+        }
+        if !box.isEmpty {
+            for c in clicks {
+                switch c.kind {
+                case .extreme: disk(c, radius: settings.extremeRadius, value: 1)
+                case .positive: disk(c, radius: settings.clickRadius, value: 1)
+                case .negative: disk(c, radius: settings.clickRadius, value: 2)
+                }
+            }
+        }
+        var objectSeeds: [Int] = []
+        for i in 0..<n where hard[i] == 1 { objectSeeds.append(i) }
+        return Seeds(hard: hard, box: box, objectSeeds: objectSeeds)
+    }
+
+    // MARK: Boundary contour from the extreme points
+
+    /// The region enclosed by the cheapest edge-following paths between consecutive extreme points
+    /// (1 inside, including the paths), or nil when there are not 4 usable extreme points.
+    func contourRegion(extremes: [Click], box: PixelBox) -> [UInt8]? {
+        let w = width, h = height, n = w * h
+        guard extremes.count >= 4, box.width >= 3, box.height >= 3 else { return nil }
+        let pts = extremes.map { p -> (x: Int, y: Int) in
+            let (x, y) = p.point.pixel
+            return (min(max(x, box.x0), box.x1 - 1), min(max(y, box.y0), box.y1 - 1))
+        }
+        // Deterministic roles: leftmost, topmost, rightmost, bottommost (ties by index order).
+        func pick(_ better: ((x: Int, y: Int), (x: Int, y: Int)) -> Bool) -> (x: Int, y: Int) {
+            var best = pts[0]
+            for p in pts.dropFirst() where better(p, best) { best = p }
+            return best
+        }
+        let left = pick { $0.x < $1.x }, top = pick { $0.y < $1.y }
+        let right = pick { $0.x > $1.x }, bottom = pick { $0.y > $1.y }
+        let order = [left, top, right, bottom, left]
+        var cost = [Float](repeating: 0, count: n)
+        let floor = Float(settings.pathCostFloor), scale = Float(settings.pathEdgeScale)
+        for i in 0..<n { cost[i] = floor + expf(-features.edge[i] / scale) }
+        var onPath = [UInt8](repeating: 0, count: n)
+        var allowed = [UInt8](repeating: 0, count: n)
+        var dist = [Float](repeating: 0, count: n)
+        var pred = [Int32](repeating: -1, count: n)
+        let sx = Int((Double(box.width) * settings.pathSlack).rounded())
+        let sy = Int((Double(box.height) * settings.pathSlack).rounded())
+        for s in 0..<4 {
+            let a = order[s], b = order[s + 1]
+            let r = PixelBox(x0: min(a.x, b.x) - sx, y0: min(a.y, b.y) - sy, x1: max(a.x, b.x) + 1 + sx, y1: max(a.y, b.y) + 1 + sy)
+            let rc = PixelBox(x0: max(r.x0, box.x0), y0: max(r.y0, box.y0), x1: min(r.x1, box.x1), y1: min(r.y1, box.y1))
+            for i in 0..<n { allowed[i] = 0 }
+            for y in rc.y0..<rc.y1 { for x in rc.x0..<rc.x1 { allowed[y * w + x] = 1 } }
+            let target = b.y * w + b.x
+            cost.withUnsafeBufferPointer { cost in
+                allowed.withUnsafeBufferPointer { allowed in
+                    dist.withUnsafeMutableBufferPointer { dist in
+                        pred.withUnsafeMutableBufferPointer { pred in
+                            dijkstra.run(
+                                width: w, height: h, cost: cost, seeds: [a.y * w + a.x], allowed: allowed,
+                                target: target, distances: dist, predecessors: pred)
+                        }
+                    }
+                }
+            }
+            var k = target
+            onPath[k] = 1
+            var guardSteps = 0
+            while pred[k] >= 0 && guardSteps < n {
+                k = Int(pred[k]); onPath[k] = 1; guardSteps += 1
+            }
+            onPath[a.y * w + a.x] = 1
+        }
+        // Flood the box from its border through non-path pixels (4-connected); the rest is inside.
+        var outside = [UInt8](repeating: 0, count: n)
+        var stack: [Int] = []
+        func seed(_ x: Int, _ y: Int) {
+            let i = y * w + x
+            if onPath[i] == 0 && outside[i] == 0 { outside[i] = 1; stack.append(i) }
+        }
+        for x in box.x0..<box.x1 { seed(x, box.y0); seed(x, box.y1 - 1) }
+        for y in box.y0..<box.y1 { seed(box.x0, y); seed(box.x1 - 1, y) }
+        while let i = stack.popLast() {
+            let x = i % w, y = i / w
+            if x > box.x0 { seed(x - 1, y) }
+            if x + 1 < box.x1 { seed(x + 1, y) }
+            if y > box.y0 { seed(x, y - 1) }
+            if y + 1 < box.y1 { seed(x, y + 1) }
+        }
+        var inside = [UInt8](repeating: 0, count: n)
+        var count = 0
+        for y in box.y0..<box.y1 {
+            for x in box.x0..<box.x1 where outside[y * w + x] == 0 {
+                inside[y * w + x] = 1; count += 1
+            }
+        }
+        // A degenerate contour (a thin sliver) is no better than the box.
+        if count < box.area / 20 { return nil }
+        return inside
+    }
+
+    // MARK: Click priors
+
+    /// Adds the corrective clicks' geodesic soft priors to `prior` (positive = object): each pixel
+    /// within `clickPriorRadius` geodesic pixels of a click takes the prior of its nearest click,
+    /// `±clickPrior · (1 - d / radius)`.
+    ///
+    /// - Returns: per pixel, +1 / -1 where the nearest click is positive / negative and closer than
+    ///   `clickRegionFraction · radius` (the region the click vouches for), else 0.
+    func addClickPriors(clicks: [Click], to prior: inout [Float]) -> [Int8] {
+        let w = width, h = height, n = w * h
+        var region = [Int8](repeating: 0, count: n)
+        let corrective = clicks.filter { $0.kind != .extreme }
+        guard !corrective.isEmpty, settings.clickPrior > 0, settings.clickPriorRadius > 0 else { return region }
+        var cost = [Float](repeating: 0, count: n)
+        let ew = Float(settings.clickEdgeWeight)
+        for i in 0..<n { cost[i] = 1 + ew * features.edge[i] }
+        var dist = [Float](repeating: 0, count: n)
+        var best = [Float](repeating: .infinity, count: n)
+        var sign = [Float](repeating: 0, count: n)
+        let radius = Float(settings.clickPriorRadius)
+        let strength = Float(settings.clickPrior)
+        let regionRadius = radius * Float(settings.clickRegionFraction)
+        let r = Int(radius) + 1
+        for c in corrective {
+            let (cx, cy) = c.point.pixel
+            guard cx >= 0, cx < w, cy >= 0, cy < h else { continue }
+            cost.withUnsafeBufferPointer { cost in
+                dist.withUnsafeMutableBufferPointer { dist in
+                    dijkstra.run(width: w, height: h, cost: cost, seeds: [cy * w + cx], maxDistance: radius, distances: dist)
+                }
+            }
+            let sg: Float = c.kind == .positive ? 1 : -1
+            for y in max(0, cy - r)...min(h - 1, cy + r) {
+                for x in max(0, cx - r)...min(w - 1, cx + r) {
+                    let i = y * w + x
+                    // Later clicks win ties: they correct what earlier ones got wrong.
+                    if dist[i] < radius && dist[i] <= best[i] { best[i] = dist[i]; sign[i] = sg }
+                }
+            }
+        }
+        for i in 0..<n where best[i] < radius {
+            prior[i] += sign[i] * strength * (1 - best[i] / radius)
+            if best[i] < regionRadius { region[i] = sign[i] > 0 ? 1 : -1 }
+        }
+        return region
+    }
+
+    // MARK: Cut
+
+    /// The max-flow problem restricted to the box: everything outside it is hard background, so
+    /// those pixels are folded into their box neighbours' terminal capacities and left out.
+    struct BoxProblem {
+        let box: PixelBox
+        /// Box pixels' colours, 3 floats each.
+        var colors: [Float]
+        /// Pairwise capacities between box pixels, 8 per box pixel.
+        var edges: [Int32]
+        /// Capacity (flow units) of each box pixel's edges to pixels outside the box: paid when the
+        /// pixel is object.
+        var outward: [Float]
+    }
+
+    func boxProblem(seeds: Seeds) -> BoxProblem {
+        let w = width, box = seeds.box, bw = box.width, bh = box.height
+        var colors = [Float](repeating: 0, count: bw * bh * 3)
+        var edges = [Int32](repeating: 0, count: bw * bh * 8)
+        var outward = [Float](repeating: 0, count: bw * bh)
+        features.colors.withUnsafeBufferPointer { c in
+            features.pairwise.withUnsafeBufferPointer { pw in
+                for y in 0..<bh {
+                    for x in 0..<bw {
+                        let i = (y + box.y0) * w + (x + box.x0), j = y * bw + x
+                        colors[3 * j] = c[3 * i]; colors[3 * j + 1] = c[3 * i + 1]; colors[3 * j + 2] = c[3 * i + 2]
+                        var out: Int32 = 0
+                        for d in 0..<8 {
+                            let o = GridMaxFlow.directions[d]
+                            let nx = x + o.dx, ny = y + o.dy
+                            if nx >= 0 && nx < bw && ny >= 0 && ny < bh {
+                                edges[j * 8 + d] = pw[i * 8 + d]
+                            } else {
+                                out += pw[i * 8 + d]  // zero where the neighbour is outside the crop
+                            }
+                        }
+                        outward[j] = Float(out)
+                    }
+                }
+            }
+        }
+        return BoxProblem(box: box, colors: colors, edges: edges, outward: outward)
+    }
+
+    /// One cut with the given colour models: writes 0/1 labels (0 outside the box).
+    func cut(fg: ColorGMM, bg: ColorGMM, prior: [Float], seeds: Seeds, problem: BoxProblem, labels: inout [UInt8]) {
+        let w = width, box = problem.box, bw = box.width, bh = box.height, m = bw * bh
+        for i in 0..<labels.count { labels[i] = 0 }
+        guard m > 0 else { return }
+        var dfg = [Float](repeating: 0, count: m)
+        var dbg = [Float](repeating: 0, count: m)
+        problem.colors.withUnsafeBufferPointer { c in
+            dfg.withUnsafeMutableBufferPointer { fg.negativeLogLikelihood(colors: c, into: $0) }
+            dbg.withUnsafeMutableBufferPointer { bg.negativeLogLikelihood(colors: c, into: $0) }
+        }
+        let scale = Float(settings.flowScale)
+        let hardValue: Int32 = 1 << 26
+        let limit: Float = Float(1 << 24)
+        var terminal = [Int32](repeating: 0, count: m)
+        for y in 0..<bh {
+            for x in 0..<bw {
+                let i = (y + box.y0) * w + (x + box.x0), j = y * bw + x
+                switch seeds.hard[i] {
+                case 1: terminal[j] = hardValue
+                case 2: terminal[j] = -hardValue
+                default:
+                    let t = (dbg[j] - dfg[j] + prior[i]) * scale - problem.outward[j]
+                    terminal[j] = Int32(min(max(t, -limit), limit).rounded())
+                }
+            }
+        }
+        var sub = [UInt8](repeating: 0, count: m)
+        terminal.withUnsafeBufferPointer { t in
+            problem.edges.withUnsafeBufferPointer { e in
+                sub.withUnsafeMutableBufferPointer { l in
+                    _ = flow.solve(width: bw, height: bh, terminal: t, edges: e, labels: l)
+                }
+            }
+        }
+        for y in 0..<bh {
+            for x in 0..<bw { labels[(y + box.y0) * w + (x + box.x0)] = sub[y * bw + x] }
+        }
+    }
+
+    /// Fits both colour models from scratch (binary splitting) to a labelling.
+    func fitModels(labels: [UInt8], assignments: inout [UInt8]) -> (fg: ColorGMM, bg: ColorGMM) {
+        features.colors.withUnsafeBufferPointer { c in
+            labels.withUnsafeBufferPointer { l in
+                assignments.withUnsafeMutableBufferPointer { a in
+                    (
+                        ColorGMM.fit(colors: c, select: l, value: 1, components: settings.components,
+                                     varianceFloor: settings.varianceFloor, assignments: a),
+                        ColorGMM.fit(colors: c, select: l, value: 0, components: settings.components,
+                                     varianceFloor: settings.varianceFloor, assignments: a)
+                    )
+                }
+            }
+        }
+    }
+
+    /// One hard-EM refit of both models to a labelling.
+    func refitModels(_ models: (fg: ColorGMM, bg: ColorGMM), labels: [UInt8], assignments: inout [UInt8]) -> (fg: ColorGMM, bg: ColorGMM) {
+        features.colors.withUnsafeBufferPointer { c in
+            labels.withUnsafeBufferPointer { l in
+                assignments.withUnsafeMutableBufferPointer { a in
+                    (
+                        models.fg.refit(colors: c, select: l, value: 1, varianceFloor: settings.varianceFloor, assignments: a),
+                        models.bg.refit(colors: c, select: l, value: 0, varianceFloor: settings.varianceFloor, assignments: a)
+                    )
+                }
+            }
+        }
+    }
+
+    // MARK: Whole run
+
+    /// The contour region for these clicks (see `contourRegion`), computed once per box.
+    struct Contour: Sendable {
+        /// The extreme points and the box it was traced for.
+        var extremes: [Click]
+        var box: PixelBox
+        /// 1 inside the contour; nil when no contour could be traced.
+        var region: [UInt8]?
+    }
+
+    /// Segments: returns the final 0/1 labels and the contour it used (for caching).
+    ///
+    /// - Parameter cachedContour: a contour from an earlier call on the same crop; used when it was
+    ///   traced for the same extreme points and box.
+    func run(clicks: [Click], previous: GrayImage?, cachedContour: Contour?) -> (labels: [UInt8], contour: Contour) {
+        let n = width * height
+        let seeds = seeds(clicks: clicks)
+        var prior = [Float](repeating: 0, count: n)
+        let extremes = clicks.filter { $0.kind == .extreme }
+        let contour: Contour
+        if let cachedContour, cachedContour.extremes == extremes, cachedContour.box == seeds.box {
+            contour = cachedContour
+        } else {
+            contour = Contour(
+                extremes: extremes, box: seeds.box,
+                region: settings.boundaryPaths ? contourRegion(extremes: extremes, box: seeds.box) : nil)
+        }
+        let region = contour.region
+        let warm = previous.map { $0.width == width && $0.height == height } == true
+            && clicks.contains(where: { $0.kind != .extreme })
+        if let region {
+            let k = Float(warm ? settings.correctionContourScale : 1)
+            let pin = Float(settings.insidePrior) * k, pout = Float(settings.outsidePrior) * k
+            for i in 0..<n where seeds.hard[i] == 0 { prior[i] = region[i] != 0 ? pin : -pout }
+        }
+        let clickRegion = addClickPriors(clicks: clicks, to: &prior)
+
+        var labels = [UInt8](repeating: 0, count: n)
+        var iterations = settings.iterations
+        if warm, let previous {
+            for i in 0..<n { labels[i] = previous.pixels[i] >= 128 ? 1 : 0 }
+            iterations = settings.refineIterations
+            // What the clicks vouch for joins the labelling the colour models are fitted to.
+            for i in 0..<n where clickRegion[i] != 0 { labels[i] = clickRegion[i] > 0 ? 1 : 0 }
+            if settings.previousPrior > 0 {
+                let pp = Float(settings.previousPrior)
+                for i in 0..<n { prior[i] += labels[i] != 0 ? pp : -pp }
+            }
+        } else if let region, settings.contourInitialModel {
+            labels = region
+        } else {
+            for y in seeds.box.y0..<seeds.box.y1 { for x in seeds.box.x0..<seeds.box.x1 { labels[y * width + x] = 1 } }
+        }
+        for i in 0..<n where seeds.hard[i] != 0 { labels[i] = seeds.hard[i] == 1 ? 1 : 0 }
+
+        let problem = boxProblem(seeds: seeds)
+        var assignments = [UInt8](repeating: 0, count: n)
+        var models = fitModels(labels: labels, assignments: &assignments)
+        for it in 0..<max(1, iterations) {
+            if it > 0 { models = refitModels(models, labels: labels, assignments: &assignments) }
+            cut(fg: models.fg, bg: models.bg, prior: prior, seeds: seeds, problem: problem, labels: &labels)
+        }
+        postprocess(&labels, seeds: seeds)
+        return (labels, contour)
+    }
+
+    // MARK: Post-processing
+
+    /// Keeps the object parts 8-connected to object seeds and fills small background holes.
+    func postprocess(_ labels: inout [UInt8], seeds: Seeds) {
+        let w = width, h = height, n = w * h
+        if !seeds.objectSeeds.isEmpty {
+            var keep = [UInt8](repeating: 0, count: n)
+            var stack: [Int] = []
+            for s in seeds.objectSeeds where labels[s] != 0 && keep[s] == 0 { keep[s] = 1; stack.append(s) }
+            while let i = stack.popLast() {
+                let x = i % w, y = i / w
+                for dy in -1...1 {
+                    let ny = y + dy
+                    if ny < 0 || ny >= h { continue }
+                    for dx in -1...1 {
+                        let nx = x + dx
+                        if nx < 0 || nx >= w { continue }
+                        let j = ny * w + nx
+                        if labels[j] != 0 && keep[j] == 0 { keep[j] = 1; stack.append(j) }
+                    }
+                }
+            }
+            labels = keep
+        }
+        guard settings.maxHoleArea > 0 else { return }
+        // Background components (4-connected) not touching the crop border are holes.
+        var visited = [UInt8](repeating: 0, count: n)
+        var component: [Int] = []
+        var stack: [Int] = []
+        for start in 0..<n where labels[start] == 0 && visited[start] == 0 {
+            component.removeAll(keepingCapacity: true)
+            var touchesBorder = false
+            var hasHardBackground = false
+            visited[start] = 1
+            stack.append(start)
+            while let i = stack.popLast() {
+                component.append(i)
+                let x = i % w, y = i / w
+                if x == 0 || y == 0 || x == w - 1 || y == h - 1 { touchesBorder = true }
+                if seeds.hard[i] == 2 && seeds.box.contains(x: x, y: y) { hasHardBackground = true }
+                if x > 0 && labels[i - 1] == 0 && visited[i - 1] == 0 { visited[i - 1] = 1; stack.append(i - 1) }
+                if x + 1 < w && labels[i + 1] == 0 && visited[i + 1] == 0 { visited[i + 1] = 1; stack.append(i + 1) }
+                if y > 0 && labels[i - w] == 0 && visited[i - w] == 0 { visited[i - w] = 1; stack.append(i - w) }
+                if y + 1 < h && labels[i + w] == 0 && visited[i + w] == 0 { visited[i + w] = 1; stack.append(i + w) }
+            }
+            if !touchesBorder && !hasHardBackground && component.count <= settings.maxHoleArea {
+                for i in component { labels[i] = 1 }
+            }
+        }
+    }
+
+    /// The probability map: 0.5 ± a ramp of the Euclidean distance to the other label, so that
+    /// thresholding at 128 gives back `labels` exactly.
+    func probability(labels: [UInt8]) -> GrayImage {
+        let w = width, h = height, n = w * h
+        var inverted = [UInt8](repeating: 0, count: n)
+        for i in 0..<n { inverted[i] = labels[i] != 0 ? 0 : 1 }
+        // Distance from object pixels to the nearest background pixel, and vice versa.
+        let dIn = DistanceTransform.squaredDistanceToZero(labels.map { $0 }, width: w, height: h, outsideIsZero: false)
+        let dOut = DistanceTransform.squaredDistanceToZero(inverted, width: w, height: h, outsideIsZero: false)
+        let ramp = max(settings.probabilityRamp, 0.1)
+        var out = [UInt8](repeating: 0, count: n)
+        for i in 0..<n {
+            if labels[i] != 0 {
+                let d = dIn[i].isFinite ? dIn[i].squareRoot() : 1000
+                let p = 0.5 + 0.5 * tanh((d - 0.5) / ramp)
+                out[i] = UInt8(min(255, max(128, (p * 255).rounded())))
+            } else {
+                let d = dOut[i].isFinite ? dOut[i].squareRoot() : 1000
+                let p = 0.5 - 0.5 * tanh((d - 0.5) / ramp)
+                out[i] = UInt8(min(127, max(0, (p * 255).rounded())))
+            }
+        }
+        return GrayImage(width: w, height: h, pixels: out)
+    }
+}
