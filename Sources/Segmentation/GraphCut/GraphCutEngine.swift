@@ -291,21 +291,24 @@ struct GraphCutEngine {
 
     // MARK: Cut
 
-    /// The max-flow problem restricted to the box: everything outside it is hard background, so
-    /// those pixels are folded into their box neighbours' terminal capacities and left out.
+    /// The max-flow problem restricted to a window of the box: pixels outside the window keep fixed
+    /// labels (background outside the box; the previous labels elsewhere on a local refinement), so
+    /// they are folded into their window neighbours' terminal capacities and left out.
     struct BoxProblem {
         let box: PixelBox
+        /// Labels of the pixels outside the window (full crop size).
+        let fixed: [UInt8]
         /// Box pixels' colours, 3 floats each.
         var colors: [Float]
         /// Pairwise capacities between box pixels, 8 per box pixel.
         var edges: [Int32]
-        /// Capacity (flow units) of each box pixel's edges to pixels outside the box: paid when the
-        /// pixel is object.
+        /// Signed capacity (flow units) of each window pixel's edges to fixed pixels outside the
+        /// window: positive favours the object (neighbours fixed to object), negative the background.
         var outward: [Float]
     }
 
-    func boxProblem(seeds: Seeds) -> BoxProblem {
-        let w = width, box = seeds.box, bw = box.width, bh = box.height
+    func boxProblem(window box: PixelBox, fixed: [UInt8]) -> BoxProblem {
+        let w = width, h = height, bw = box.width, bh = box.height
         var colors = [Float](repeating: 0, count: bw * bh * 3)
         var edges = [Int32](repeating: 0, count: bw * bh * 8)
         var outward = [Float](repeating: 0, count: bw * bh)
@@ -322,7 +325,10 @@ struct GraphCutEngine {
                             if nx >= 0 && nx < bw && ny >= 0 && ny < bh {
                                 edges[j * 8 + d] = pw[i * 8 + d]
                             } else {
-                                out += pw[i * 8 + d]  // zero where the neighbour is outside the crop
+                                let gx = nx + box.x0, gy = ny + box.y0
+                                guard gx >= 0, gx < w, gy >= 0, gy < h else { continue }
+                                let q = gy * w + gx
+                                out += fixed[q] != 0 ? pw[i * 8 + d] : -pw[i * 8 + d]
                             }
                         }
                         outward[j] = Float(out)
@@ -330,13 +336,13 @@ struct GraphCutEngine {
                 }
             }
         }
-        return BoxProblem(box: box, colors: colors, edges: edges, outward: outward)
+        return BoxProblem(box: box, fixed: fixed, colors: colors, edges: edges, outward: outward)
     }
 
     /// One cut with the given colour models: writes 0/1 labels (0 outside the box).
     func cut(fg: ColorGMM, bg: ColorGMM, prior: [Float], seeds: Seeds, problem: BoxProblem, labels: inout [UInt8]) {
         let w = width, box = problem.box, bw = box.width, bh = box.height, m = bw * bh
-        for i in 0..<labels.count { labels[i] = 0 }
+        labels = problem.fixed
         guard m > 0 else { return }
         var dfg = [Float](repeating: 0, count: m)
         var dbg = [Float](repeating: 0, count: m)
@@ -355,7 +361,7 @@ struct GraphCutEngine {
                 case 1: terminal[j] = hardValue
                 case 2: terminal[j] = -hardValue
                 default:
-                    let t = (dbg[j] - dfg[j] + prior[i]) * scale - problem.outward[j]
+                    let t = (dbg[j] - dfg[j] + prior[i]) * scale + problem.outward[j]
                     terminal[j] = Int32(min(max(t, -limit), limit).rounded())
                 }
             }
@@ -459,7 +465,23 @@ struct GraphCutEngine {
         }
         for i in 0..<n where seeds.hard[i] != 0 { labels[i] = seeds.hard[i] == 1 ? 1 : 0 }
 
-        let problem = boxProblem(seeds: seeds)
+        // The window the cuts may change: the box, or on a local refinement the neighbourhood of
+        // the newest click (the rest keeps the previous labels).
+        var fixed = [UInt8](repeating: 0, count: n)
+        var window = seeds.box
+        if warm, settings.localWindow > 0, let last = clicks.last, last.kind != .extreme {
+            fixed = labels
+            let r = Int((settings.clickPriorRadius * settings.localWindow).rounded())
+            let (cx, cy) = last.point.pixel
+            let b = seeds.box
+            window = PixelBox(
+                x0: max(b.x0, cx - r), y0: max(b.y0, cy - r), x1: min(b.x1, cx + r + 1), y1: min(b.y1, cy + r + 1))
+            if window.isEmpty { window = seeds.box }
+            for y in 0..<height {
+                for x in 0..<width where !seeds.box.contains(x: x, y: y) { fixed[y * width + x] = 0 }
+            }
+        }
+        let problem = boxProblem(window: window, fixed: fixed)
         var assignments = [UInt8](repeating: 0, count: n)
         var models = fitModels(labels: labels, assignments: &assignments)
         for it in 0..<max(1, iterations) {

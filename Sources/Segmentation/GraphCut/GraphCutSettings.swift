@@ -19,8 +19,8 @@ public struct GraphCutSettings: Sendable, Equatable, Codable {
     public var boxSlack: Int = 0
     /// Radius in pixels of the hard-foreground disk around each extreme point (clipped to the box). Default 2.
     public var extremeRadius: Double = 2
-    /// Radius in pixels of the hard disk around each corrective click. Default 3.
-    public var clickRadius: Double = 3
+    /// Radius in pixels of the hard disk around each corrective click. Default 5.
+    public var clickRadius: Double = 5
 
     /// Whether to trace the cheapest paths along image edges between consecutive extreme points
     /// (left → top → right → bottom → left) and use the closed contour they form. Default true.
@@ -43,10 +43,11 @@ public struct GraphCutSettings: Sendable, Equatable, Codable {
     public var contourInitialModel: Bool = true
 
     /// Soft prior at a corrective click towards its label, nats per pixel, fading linearly to 0 at
-    /// `clickPriorRadius` geodesic pixels. Default 3.
-    public var clickPrior: Double = 3
-    /// Geodesic reach of a click's soft prior, in pixels of path length. Default 25.
-    public var clickPriorRadius: Double = 25
+    /// `clickPriorRadius` geodesic pixels. Default 10 (it must beat the contour prior and the colour
+    /// models near the click: a click says the labelling there is wrong).
+    public var clickPrior: Double = 10
+    /// Geodesic reach of a click's soft prior, in pixels of path length. Default 60.
+    public var clickPriorRadius: Double = 60
     /// Fraction of `clickPriorRadius` within which a click's label also seeds the colour models on
     /// the warm start (pixels nearest to that click). Default 0.5.
     public var clickRegionFraction: Double = 0.5
@@ -54,8 +55,13 @@ public struct GraphCutSettings: Sendable, Equatable, Codable {
     /// (edge relative to its mean). Default 2.
     public var clickEdgeWeight: Double = 2
     /// Multiplier of the contour priors (`insidePrior`, `outsidePrior`) on corrective clicks, when the
-    /// previous mask already carries what the contour said. Default 1.
-    public var correctionContourScale: Double = 1
+    /// previous mask already carries what the contour said. Default 0.3.
+    public var correctionContourScale: Double = 0.3
+    /// On a corrective click with a previous mask, only a square window of half-side
+    /// `localWindow · clickPriorRadius` around the newest click is re-cut (the rest keeps the previous
+    /// labels), which makes a click cheap and keeps its effect local; 0 re-cuts the whole box.
+    /// Default 0.
+    public var localWindow: Double = 0
     /// Soft prior towards the previous mask's label on corrective clicks, nats per pixel. Default 0.
     public var previousPrior: Double = 0
 
