@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the two Lambda deployment packages for the provided.al2023 runtime:
 #
-#   infra/lambda/dist/proxy.zip        bootstrap -> `proxy lambda`      (the segment function)
+#   infra/lambda/dist/proxy.zip        bootstrap -> `proxy` (Runtime API loop when AWS_LAMBDA_RUNTIME_API is set)
 #   infra/lambda/dist/authorizer.zip   bootstrap -> `gateway authorizer` (the TOKEN authorizer)
 #
 # usage: infra/lambda/package.sh [--arch x86_64|arm64] [--scratch-path DIR] [--out DIR] [--max-glibc 2.34]
@@ -98,6 +98,6 @@ SCRIPT
   rm -rf "$stage"
 }
 
-package proxy proxy lambda
+package proxy proxy
 package authorizer gateway authorizer
 echo "==> done ($arch). Deploy: sam deploy --guided --template-file infra/aws/template.yaml --parameter-overrides Architecture=$arch ..."
