@@ -80,20 +80,11 @@ public struct CropPlan: Sendable, Equatable {
         let w = max(0, imageWidth), h = max(0, imageHeight)
         self.imageWidth = w
         self.imageHeight = h
-        var seeds: PixelBox?
-        if w > 0 && h > 0 {
-            for click in clicks where click.kind != .negative && click.x.isFinite && click.y.isFinite {
-                let px = Int(min(max(click.x, 0), Double(w - 1)).rounded(.down))
-                let py = Int(min(max(click.y, 0), Double(h - 1)).rounded(.down))
-                if var b = seeds {
-                    b.x0 = min(b.x0, px); b.y0 = min(b.y0, py)
-                    b.x1 = max(b.x1, px + 1); b.y1 = max(b.y1, py + 1)
-                    seeds = b
-                } else {
-                    seeds = PixelBox(x0: px, y0: py, x1: px + 1, y1: py + 1)
-                }
-            }
-        }
+        let seeds = w > 0 && h > 0
+            ? PixelBox.bounding(clicks.lazy
+                .filter { $0.kind != .negative && $0.x.isFinite && $0.y.isFinite }
+                .map { Point(x: min(max($0.x, 0), Double(w - 1)), y: min(max($0.y, 0), Double(h - 1))) })
+            : nil
         let box: PixelBox
         if let seeds {
             let longer = Double(max(seeds.width, seeds.height))

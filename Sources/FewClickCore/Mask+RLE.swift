@@ -29,20 +29,10 @@ public struct COCORLE: Sendable, Codable, Equatable, Hashable {
     ///   - width: mask width in pixels.
     ///   - runLengths: alternating background/object run lengths in column-major order, starting with
     ///     background (0 when the first pixel is object).
-    /// - Throws: `RLEError` `.invalidSize` for a negative size, `.malformedCounts` for a negative or
-    ///   too-large run, `.countsMismatch` when the runs do not add up to `height * width`.
+    /// - Throws: `RLEError` `.invalidSize` for a negative size, `.malformedCounts` for a negative run,
+    ///   `.countsMismatch` when the runs do not add up to `height * width`.
     public init(height: Int, width: Int, runLengths: [Int]) throws(RLEError) {
-        let total = try RLECoding.validatedPixelCount(height: height, width: width, maxPixels: Int.max)
-        var sum = 0
-        for run in runLengths {
-            guard run >= 0, run <= Int(UInt32.max) else {
-                throw RLEError(.malformedCounts, "run length \(run) out of range")
-            }
-            sum += run
-        }
-        guard sum == total else {
-            throw RLEError(.countsMismatch, "runs add up to \(sum) pixels, size \(height)x\(width) has \(total)")
-        }
+        try RLECoding.checkRuns(runLengths, height: height, width: width)
         self.size = [height, width]
         self.counts = RLECoding.compress(runLengths)
     }
@@ -195,16 +185,7 @@ extension Mask {
     /// - Throws: `RLEError`: `.invalidSize` for a negative size, `.malformedCounts` for a negative
     ///   run, `.countsMismatch` when the runs do not add up to `height * width`.
     public init(height: Int, width: Int, columnMajorRuns runs: [Int]) throws(RLEError) {
-        let total = try RLECoding.validatedPixelCount(height: height, width: width, maxPixels: Int.max)
-        var sum = 0
-        for run in runs {
-            guard run >= 0, run <= total else { throw RLEError(.malformedCounts, "run length \(run) out of range") }
-            sum += run
-            guard sum <= total else { break }
-        }
-        guard sum == total else {
-            throw RLEError(.countsMismatch, "runs cover \(sum) pixels, size \(height)x\(width) has \(total)")
-        }
+        let total = try RLECoding.checkRuns(runs, height: height, width: width)
         var bits = [UInt8](repeating: 0, count: total)
         if height > 0 && width > 0 {
             // Paint the runs in column-major order, then transpose into rows.
@@ -240,6 +221,23 @@ enum RLECoding {
         let (total, overflow) = height.multipliedReportingOverflow(by: width)
         guard !overflow, total <= maxPixels else {
             throw RLEError(.tooLarge, "size [\(height), \(width)] is above the limit of \(maxPixels) pixels")
+        }
+        return total
+    }
+
+    /// Checks that `runs` are non-negative and cover exactly `height * width` pixels; returns that count.
+    @discardableResult
+    static func checkRuns(_ runs: [Int], height: Int, width: Int) throws(RLEError) -> Int {
+        let total = try validatedPixelCount(height: height, width: width, maxPixels: Int.max)
+        var sum = 0
+        for run in runs {
+            guard run >= 0 else { throw RLEError(.malformedCounts, "run length \(run) is negative") }
+            sum += run
+            // Stop early: the sum can then never overflow.
+            guard sum <= total else { break }
+        }
+        guard sum == total else {
+            throw RLEError(.countsMismatch, "runs cover \(sum) pixels, size \(height)x\(width) has \(total)")
         }
         return total
     }
