@@ -9,18 +9,19 @@ public struct CropSettings: Sendable, Codable, Equatable, Hashable {
     public var marginFraction: Double
     /// The smallest margin in pixels (default 16), so tiny objects still get context.
     public var minMargin: Int
-    /// The crop's longer side in pixels is at most this (default 384): larger regions are scaled
+    /// The crop's longer side in pixels is at most this (default 256, chosen on the dev set with the
+    /// graph-cut engine: as accurate as 384 and about twice as fast): larger regions are scaled
     /// down, smaller ones are left at full resolution (never scaled up).
     public var maxSide: Int
 
     /// Creates settings; see each property for meaning and units.
-    public init(marginFraction: Double = 0.15, minMargin: Int = 16, maxSide: Int = 384) {
+    public init(marginFraction: Double = 0.15, minMargin: Int = 16, maxSide: Int = 256) {
         self.marginFraction = marginFraction
         self.minMargin = minMargin
         self.maxSide = maxSide
     }
 
-    /// marginFraction 0.15, minMargin 16 px, maxSide 384 px.
+    /// marginFraction 0.15, minMargin 16 px, maxSide 256 px.
     public static let `default` = CropSettings()
 
     private enum CodingKeys: String, CodingKey {

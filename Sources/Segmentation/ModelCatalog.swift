@@ -5,7 +5,7 @@
 /// evaluates any of them in-process.
 public enum ModelCatalog {
     /// The model the endpoint serves when none is named.
-    public static let defaultModelName = "box"
+    public static let defaultModelName = "graphcut"
 
     /// Model factories by name.
     public static let builtIn: [String: @Sendable () -> any SegmentationModel] = [

@@ -6,8 +6,8 @@ public struct GraphCutSettings: Sendable, Equatable, Codable {
     public var components: Int = 5
     /// Colour-model refits + cuts for the first mask (4 extreme points only). Default 4.
     public var iterations: Int = 4
-    /// Refits + cuts for a corrective click when the previous mask is given (warm start). Default 2.
-    public var refineIterations: Int = 2
+    /// Refits + cuts for a corrective click when the previous mask is given (warm start). Default 1.
+    public var refineIterations: Int = 1
     /// Weight γ of the contrast-sensitive pairwise term, in nats per unit of boundary length
     /// (`γ · exp(-β‖Δc‖²) / distance`, β = 1 / (2·mean‖Δc‖²) over 8-neighbour pairs). Default 10
     /// (GrabCut uses 50, which over-smooths thin parts once the contour prior is there).
@@ -60,8 +60,8 @@ public struct GraphCutSettings: Sendable, Equatable, Codable {
     /// On a corrective click with a previous mask, only a square window of half-side
     /// `localWindow · clickPriorRadius` around the newest click is re-cut (the rest keeps the previous
     /// labels), which makes a click cheap and keeps its effect local; 0 re-cuts the whole box.
-    /// Default 0.
-    public var localWindow: Double = 0
+    /// Default 1 (a window of 121 × 121 crop pixels at most).
+    public var localWindow: Double = 1
     /// Soft prior towards the previous mask's label on corrective clicks, nats per pixel. Default 0.
     public var previousPrior: Double = 0
 
