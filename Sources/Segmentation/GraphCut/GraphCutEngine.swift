@@ -63,7 +63,9 @@ struct CropFeatures: Sendable {
                             guard nx >= 0, nx < w, ny < h else { continue }
                             let j = ny * w + nx
                             let len: Float = (o.dx != 0 && o.dy != 0) ? 1.41421356 : 1
-                            let v = Int32((gamma * expf(-beta * diff[i * 4 + k]) / len).rounded())
+                            let raw = gamma * expf(-beta * diff[i * 4 + k]) / len
+                            // Settings come from configuration files: keep capacities in range.
+                            let v = raw.isFinite ? Int32(min(max(raw, 0), Float(1 << 24)).rounded()) : 0
                             pw[i * 8 + d] = v
                             pw[j * 8 + (7 - d)] = v
                         }
@@ -362,7 +364,7 @@ struct GraphCutEngine {
                 case 2: terminal[j] = -hardValue
                 default:
                     let t = (dbg[j] - dfg[j] + prior[i]) * scale + problem.outward[j]
-                    terminal[j] = Int32(min(max(t, -limit), limit).rounded())
+                    terminal[j] = t.isFinite ? Int32(min(max(t, -limit), limit).rounded()) : 0
                 }
             }
         }
