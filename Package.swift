@@ -90,6 +90,7 @@ let package = Package(
                 "FewClickCore", "Segmentation", "InferenceProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         .target(
@@ -185,7 +186,10 @@ let package = Package(
                 "Endpoint", "Segmentation", "InferenceProtocol", "CurlHTTP", "FewClickCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // invoke_boto3.py is run by path from the tests (boto3 client check).
+            exclude: ["Scripts"]),
         .testTarget(
             name: "LambdaKitTests",
             dependencies: [

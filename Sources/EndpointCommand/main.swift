@@ -1,1 +1,100 @@
-print("not yet implemented")
+import ArgumentParser
+import Endpoint
+import Foundation
+import Hummingbird
+import Logging
+import Segmentation
+
+/// `endpoint`: the inference server executable (SageMaker container entry point).
+@main
+struct EndpointCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "endpoint",
+        abstract: "fewclick inference server: SageMaker container contract + KServe V2 HTTP API.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// `endpoint serve`: what SageMaker runs (`docker run <image> serve`).
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Load the model(s) and serve /ping, /invocations and /v2 until SIGTERM or SIGINT.")
+
+    @Option(help: "Address to bind.")
+    var host = "0.0.0.0"
+
+    @Option(help: "Port (0 = any free port). Default: $SAGEMAKER_BIND_TO_PORT, else 8080.")
+    var port: Int?
+
+    @Option(
+        name: .customLong("model"),
+        help: ArgumentHelp(
+            "Model to serve; repeat to serve several (the first answers /invocations). "
+                + "Default: $FEWCLICK_MODEL (comma-separated), else \(ModelCatalog.defaultModelName). "
+                + "Known: \(ModelCatalog.names.joined(separator: ", ")).",
+            valueName: "name"))
+    var models: [String] = []
+
+    @Option(help: "Largest request body in bytes (413 beyond).")
+    var maxBodyBytes = EndpointConfiguration.sagemakerMaxBodyBytes
+
+    @Option(help: "Largest image in pixels, height × width (400 beyond).")
+    var maxImagePixels = 4096 * 4096
+
+    @Option(help: "Most click rows per request (400 beyond).")
+    var maxClicks = 1024
+
+    @Option(help: "Model threads. Default: the CPU count.")
+    var workers: Int?
+
+    @Option(help: "Requests that may wait for a model thread (503 beyond).")
+    var queueLimit = 64
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default: $LOG_LEVEL, else info.")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let port = try self.port ?? environment["SAGEMAKER_BIND_TO_PORT"].map { value in
+            guard let p = Int(value), (0...65535).contains(p) else {
+                throw ValidationError("SAGEMAKER_BIND_TO_PORT '\(value)' is not a port number")
+            }
+            return p
+        } ?? 8080
+        let names =
+            !models.isEmpty
+            ? models
+            : environment["FEWCLICK_MODEL"].map { $0.split(separator: ",").map { String($0).trimmed } }
+                ?? [ModelCatalog.defaultModelName]
+        let loaders = try names.map { name in
+            guard let loader = ModelLoader.catalog(name) else {
+                throw ValidationError(
+                    "unknown model '\(name)'; known models: \(ModelCatalog.names.joined(separator: ", "))")
+            }
+            return loader
+        }
+        let levelName = logLevel ?? environment["LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: levelName) else {
+            throw ValidationError("unknown log level '\(levelName)'")
+        }
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "endpoint")
+        logger.logLevel = level
+
+        let configuration = EndpointConfiguration(
+            host: host, port: port, maxBodyBytes: maxBodyBytes, maxImagePixels: maxImagePixels, maxClicks: maxClicks,
+            workerThreads: workers ?? EndpointConfiguration.cpuCount, queueLimit: queueLimit)
+        let app = try buildApplication(configuration: configuration, models: loaders, logger: logger) { host, port in
+            // One parseable line on stdout, for scripts and tests that start the server on port 0.
+            FileHandle.standardOutput.write(Data("endpoint listening on \(host):\(port)\n".utf8))
+        }
+        try await app.runService()
+    }
+}
+
+extension String {
+    fileprivate var trimmed: String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}

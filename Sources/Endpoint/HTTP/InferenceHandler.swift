@@ -1,0 +1,164 @@
+import FewClickCore
+import HTTPTypes
+import Hummingbird
+import InferenceProtocol
+import Logging
+import Segmentation
+
+/// Handles one inference call, whichever route it came by: body (bounded) → V2 request → model input
+/// → model on a worker thread → V2 response in the framing the client used or asked for.
+struct InferenceHandler: Sendable {
+    /// Which family of routes a call came by; decides the binary framing of a JSON request that asks
+    /// for binary outputs (SageMaker forwards only `Content-Type`, so SageMaker routes answer with the
+    /// `json-header-size` content type; KServe routes with `Inference-Header-Content-Length`).
+    enum RouteFamily: Sendable {
+        case sagemaker
+        case kserve
+    }
+
+    let configuration: EndpointConfiguration
+    let registry: ModelRegistry
+    let pool: ModelWorkerPool
+
+    static let inferenceHeaderContentLength = HTTPField.Name(InferenceMediaType.inferenceHeaderContentLength)!
+    /// Response header: time the model itself took, in milliseconds (three decimals).
+    static let modelTimeHeader = HTTPField.Name("X-Model-Time-Ms")!
+    /// SageMaker Runtime's header naming the model on a multi-model endpoint.
+    static let targetModelHeader = HTTPField.Name("X-Amzn-SageMaker-Target-Model")!
+
+    func model(named name: String?) throws(EndpointError) -> any SegmentationModel {
+        switch registry.model(named: name) {
+        case .found(let model): return model
+        case .notReady: throw .unavailable("model '\(name ?? registry.defaultName)' is still loading")
+        case .unknown:
+            throw .notFound(
+                "model '\(name ?? registry.defaultName)' is not served here; models: "
+                    + registry.names.joined(separator: ", "))
+        }
+    }
+
+    func infer(_ request: Request, context: some RequestContext, modelName: String?, family: RouteFamily)
+        async throws -> Response
+    {
+        let started = ContinuousClock.now
+        let model = try self.model(named: modelName)
+        let limit = configuration.maxBodyBytes
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw EndpointError(
+                .contentTooLarge, "request body of \(declared) bytes exceeds the limit of \(limit) bytes")
+        }
+        let contentType = request.headers[.contentType]
+        let headerLength = request.headers[Self.inferenceHeaderContentLength]
+        // Refuse foreign media types before reading any of the body.
+        do {
+            _ = try MessageFraming(contentType: contentType, inferenceHeaderContentLength: "1", bodyLength: 1)
+        } catch where error.code == .unsupportedMediaType {
+            throw EndpointError(.unsupportedMediaType, error.message)
+        } catch {}
+
+        let buffer: ByteBuffer
+        do {
+            // `collect(upTo:)` stops reading as soon as the limit is passed: bodies are never buffered unbounded.
+            buffer = try await request.body.collect(upTo: limit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            // NIO's too-many-bytes error, which Hummingbird maps to 413.
+            throw EndpointError(.contentTooLarge, "request body exceeds the limit of \(limit) bytes")
+        }
+        let body = Array(buffer.readableBytesView)
+
+        let framing: MessageFraming
+        let v2: InferenceRequest
+        do {
+            framing = try MessageFraming(
+                contentType: contentType, inferenceHeaderContentLength: headerLength, bodyLength: body.count)
+            v2 = try InferenceRequest(decoding: body, framing: framing)
+        } catch {
+            throw EndpointError(error.code == .unsupportedMediaType ? .unsupportedMediaType : .badRequest, error.message)
+        }
+
+        let input: SegmentationInput
+        do {
+            input = try SegmentationTensors.input(
+                from: v2, maxImagePixels: configuration.maxImagePixels, maxClicks: configuration.maxClicks)
+        } catch {
+            throw EndpointError.badRequest(error.message)
+        }
+        let binary = try Self.binaryOutput(v2, framing: framing)
+
+        let (map, modelMs) = try await run(model, input, context: context)
+        guard map.width == input.image.width, map.height == input.image.height else {
+            context.logger.error(
+                "model returned a map of the wrong size",
+                metadata: [
+                    "model": "\(model.name)", "expected": "\(input.image.width)x\(input.image.height)",
+                    "got": "\(map.width)x\(map.height)",
+                ])
+            throw EndpointError(
+                .internalServerError, "model '\(model.name)' failed (request id \(context.id))")
+        }
+
+        let response = InferenceResponse(
+            modelName: model.name, modelVersion: model.version, id: v2.id,
+            parameters: ["model_time_ms": .double(modelMs)],
+            outputs: [
+                try InferenceTensor(
+                    name: SegmentationTensors.maskProbability, shape: [map.height, map.width], values: map.pixels)
+            ])
+        let style: BinaryHeaderStyle =
+            framing.style ?? (family == .sagemaker ? .sagemakerContentType : .inferenceHeaderContentLength)
+        let encoded = try response.encoded(
+            binaryOutputs: binary ? [SegmentationTensors.maskProbability] : [], style: style)
+
+        var headers: HTTPFields = [.contentType: encoded.contentType]
+        if let n = encoded.inferenceHeaderContentLength { headers[Self.inferenceHeaderContentLength] = String(n) }
+        headers[Self.modelTimeHeader] = formatMilliseconds(modelMs)
+        context.logger.info(
+            "inference",
+            metadata: [
+                "model": "\(model.name)", "image": "\(input.image.width)x\(input.image.height)",
+                "clicks": "\(input.clicks.count)", "prev_mask": "\(input.previousMask != nil)",
+                "request_bytes": "\(body.count)", "binary_in": "\(framing.jsonLength != nil)",
+                "binary_out": "\(binary)", "model_ms": "\(formatMilliseconds(modelMs))",
+                "total_ms": "\(formatMilliseconds(milliseconds(ContinuousClock.now - started)))",
+            ])
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: encoded.body)))
+    }
+
+    /// Whether `mask_prob` goes back as binary data: the output's `binary_data` if given, else the
+    /// request's `binary_data_output`, else binary exactly when the request itself was binary.
+    static func binaryOutput(_ request: InferenceRequest, framing: MessageFraming) throws(EndpointError) -> Bool {
+        var binary = request.parameters[BinaryDataParameter.allOutputs]?.boolValue ?? (framing.jsonLength != nil)
+        for output in request.outputs ?? [] {
+            guard output.name == SegmentationTensors.maskProbability else {
+                throw .badRequest("unknown output '\(output.name)'; the only output is mask_prob")
+            }
+            if let b = output.binaryData { binary = b }
+        }
+        return binary
+    }
+
+    /// Runs the model on a worker thread, timing it there.
+    private func run(_ model: any SegmentationModel, _ input: SegmentationInput, context: some RequestContext)
+        async throws -> (GrayImage, Double)
+    {
+        do {
+            return try await pool.run {
+                let start = ContinuousClock.now
+                let map = try model.segment(input)
+                return (map, milliseconds(ContinuousClock.now - start))
+            }
+        } catch ModelWorkerPool.Refusal.full {
+            let load = pool.load
+            throw EndpointError.unavailable(
+                "all \(pool.workerCount) model threads are busy and \(load.queued) requests are waiting; retry later")
+        } catch ModelWorkerPool.Refusal.stopped {
+            throw EndpointError.unavailable("the endpoint is shutting down")
+        } catch let error as SegmentationError {
+            throw EndpointError.badRequest(error.description)
+        } catch {
+            context.logger.error(
+                "model failed", metadata: ["model": "\(model.name)", "error": "\(String(reflecting: error))"])
+            throw EndpointError(.internalServerError, "model '\(model.name)' failed (request id \(context.id))")
+        }
+    }
+}
