@@ -97,6 +97,8 @@ let package = Package(
             name: "Proxy",
             dependencies: [
                 "FewClickCore", "ImageCodec", "InferenceProtocol", "CurlHTTP", "LambdaKit", "Segmentation", "AWSSigV4",
+                // SegmentationTensors (the proxy↔endpoint tensor contract) lives in Endpoint.
+                "Endpoint",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

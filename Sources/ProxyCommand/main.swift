@@ -1,1 +1,178 @@
-print("not yet implemented")
+import ArgumentParser
+import CurlHTTP
+import Foundation
+import Hummingbird
+import LambdaKit
+import Logging
+import Proxy
+
+/// `proxy`: the Lambda-style function between the gateway and the model endpoint.
+///
+/// With `AWS_LAMBDA_RUNTIME_API` set and no subcommand it is a `provided.al2023` `bootstrap`:
+/// it runs the Runtime API loop. `proxy serve` runs the local Lambda Invoke API; `proxy invoke`
+/// runs one event, like `sam local invoke -e`.
+@main
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "fewclick proxy function: API Gateway events in, segmentation answers out.",
+        discussion: """
+            Without a subcommand and with AWS_LAMBDA_RUNTIME_API set, runs the Lambda Runtime API loop \
+            (the bootstrap of a provided.al2023 function).
+
+            Configuration comes from the environment: FEWCLICK_ENDPOINT_URL (default http://127.0.0.1:8080), \
+            FEWCLICK_ENDPOINT_TIMEOUT_MS (25000), FEWCLICK_IMAGE_CACHE_BYTES (268435456), FEWCLICK_MAX_BODY_BYTES \
+            (6291456), FEWCLICK_MAX_IMAGE_PIXELS (40000000), FEWCLICK_MAX_CLICKS (100), FEWCLICK_MAX_CROP_SIDE (384), \
+            FEWCLICK_CROP_MARGIN (0.15), FEWCLICK_CORS_ORIGIN (*), LOG_LEVEL (info).
+            """,
+        subcommands: [Serve.self, Invoke.self])
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let api = environment["AWS_LAMBDA_RUNTIME_API"], !api.isEmpty else {
+            throw ValidationError("AWS_LAMBDA_RUNTIME_API is not set: use `proxy serve` or `proxy invoke` locally")
+        }
+        let logger = try makeLogger(nil)
+        let configuration: ProxyConfiguration
+        do {
+            configuration = try ProxyConfiguration.fromEnvironment(environment)
+        } catch {
+            // Report the bad configuration as an init error, then fail.
+            let client = CurlClient(maxConcurrentRequests: 1)
+            defer { client.shutdown() }
+            try await LambdaRuntime<HTTPEventLambdaHandler<ProxyHandler>>.run(
+                transport: CurlRuntimeTransport(runtimeAPI: api, client: client), logger: logger
+            ) { throw error }
+            return
+        }
+        let function = ProxyFunction(configuration: configuration, logger: logger)
+        defer { function.shutdown() }
+        try await LambdaRuntime.run(
+            transport: CurlRuntimeTransport(runtimeAPI: api, client: function.client), logger: logger
+        ) { function.lambdaHandler }
+    }
+}
+
+/// `proxy serve`: the Lambda Invoke API on loopback, for the gateway and local stacks.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve POST /2015-03-31/functions/{name}/invocations until SIGTERM or SIGINT.",
+        discussion: "Logs `proxy listening on HOST:PORT` once bound (useful with --port 0).")
+
+    @Option(help: "Address to bind.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port (0 = any free port).")
+    var port = 9001
+
+    @Option(help: "The function name to answer for (others get 404); default: any name.")
+    var functionName: String?
+
+    @Option(help: "The model endpoint (overrides FEWCLICK_ENDPOINT_URL).")
+    var endpointURL: String?
+
+    @Option(help: "Each invocation's deadline in seconds.")
+    var timeout = 30
+
+    @Option(help: "Log level (overrides LOG_LEVEL): trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    func run() async throws {
+        let logger = try makeLogger(logLevel)
+        var configuration = try loadConfiguration()
+        if let endpointURL { configuration.endpointURL = endpointURL }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        let function = ProxyFunction(configuration: configuration, logger: logger)
+        defer { function.shutdown() }
+        let app = buildInvokeApplication(
+            handler: function.lambdaHandler,
+            configuration: LambdaInvokeServerConfiguration(
+                host: host, port: port, functionName: functionName, functionTimeout: .seconds(max(1, timeout)),
+                serviceName: "proxy"),
+            logger: logger)
+        logger.info("model endpoint \(configuration.endpointURL)")
+        try await app.runService()
+    }
+}
+
+/// `proxy invoke`: events through the handler, the results on stdout.
+struct Invoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run events through the function and print each result (like `sam local invoke -e`).",
+        discussion: """
+            Prints each event's result JSON on its own line of stdout, in order, in one process (so an \
+            upload can put an image in the cache before a call by image.id) and exits 0. A function error \
+            (for example an event that is not an API Gateway event) prints {"errorMessage","errorType"} \
+            on that line, and the exit status is then 1.
+            """)
+
+    @Option(name: [.short, .long], help: "An event JSON file ('-' reads standard input); repeat for several.")
+    var event: [String]
+
+    @Option(help: "The model endpoint (overrides FEWCLICK_ENDPOINT_URL).")
+    var endpointURL: String?
+
+    @Option(help: "Each invocation's deadline in seconds.")
+    var timeout = 30
+
+    @Option(help: "Log level (overrides LOG_LEVEL); logs go to standard error.")
+    var logLevel: String?
+
+    func validate() throws {
+        guard !event.isEmpty else { throw ValidationError("give at least one --event FILE") }
+    }
+
+    func run() async throws {
+        let logger = try makeLogger(logLevel ?? "warning")
+        var configuration = try loadConfiguration()
+        if let endpointURL { configuration.endpointURL = endpointURL }
+        var events: [[UInt8]] = []
+        for path in event {
+            do {
+                events.append(
+                    path == "-"
+                        ? [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+                        : [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+            } catch {
+                throw ValidationError("cannot read the event file \(path): \(error.localizedDescription)")
+            }
+        }
+        let function = ProxyFunction(configuration: configuration, logger: logger, maxConcurrentRequests: 1)
+        defer { function.shutdown() }
+        var failed = false
+        for bytes in events {
+            let context = LambdaContext.local(timeout: .seconds(max(1, timeout)), logger: logger, functionName: "proxy")
+            do {
+                let result = try await function.lambdaHandler.handle(bytes, context: context)
+                FileHandle.standardOutput.write(Data(result + [0x0A]))
+            } catch {
+                FileHandle.standardOutput.write(Data(LambdaFunctionError(error).json + [0x0A]))
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+/// The configuration from the environment, as a command-line error when invalid.
+func loadConfiguration() throws -> ProxyConfiguration {
+    do {
+        return try ProxyConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+    } catch {
+        throw ValidationError(error.description)
+    }
+}
+
+/// Sets up logging to standard error at `level` (else `LOG_LEVEL`, else info).
+func makeLogger(_ level: String?) throws -> Logger {
+    let name = level ?? ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
+    guard let parsed = Logger.Level(rawValue: name.lowercased()) else {
+        throw ValidationError("unknown log level '\(name)'")
+    }
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = parsed
+        return handler
+    }
+    return Logger(label: "proxy")
+}

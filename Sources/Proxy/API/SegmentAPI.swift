@@ -1,0 +1,165 @@
+import FewClickCore
+
+/// The JSON body of `POST /v1/segment` (DESIGN.md, "Public API"), as sent.
+///
+/// Every member is optional here so that the proxy, not the JSON decoder, decides what a missing
+/// member means (`SegmentRequest.validate` turns this into a checked request or a `ProxyError`).
+/// Unknown members are ignored.
+public struct SegmentRequestBody: Sendable, Codable, Equatable {
+    /// Where the image comes from: exactly one of `data`, `id`, `url`.
+    public struct Image: Sendable, Codable, Equatable {
+        /// The JPEG or PNG file, base64 (standard alphabet, padding optional, whitespace allowed).
+        public var data: String?
+        /// The `imageId` of an earlier response: `sha256:<64 hex digits>`.
+        public var id: String?
+        /// An image URL (not enabled: answers 422 `url_not_enabled`).
+        public var url: String?
+
+        /// Creates an image reference.
+        public init(data: String? = nil, id: String? = nil, url: String? = nil) {
+            self.data = data
+            self.id = id
+            self.url = url
+        }
+    }
+
+    /// A corrective click.
+    public struct WireClick: Sendable, Codable, Equatable {
+        /// Column in pixels (0 ≤ x < width).
+        public var x: Double
+        /// Row in pixels (0 ≤ y < height).
+        public var y: Double
+        /// `true`: "this is the object"; `false`: "this is background".
+        public var positive: Bool
+
+        /// Creates a click.
+        public init(x: Double, y: Double, positive: Bool) {
+            self.x = x
+            self.y = y
+            self.positive = positive
+        }
+    }
+
+    /// The image.
+    public var image: Image?
+    /// The 4 extreme points `[[x, y], …]`, any order.
+    public var extremePoints: [[Double]]?
+    /// Corrective clicks, in the order they were made.
+    public var clicks: [WireClick]?
+    /// The mask of the previous answer, COCO RLE `{"size": [h, w], "counts": "…"}`.
+    public var previousMask: COCORLE?
+    /// Which encodings to return: any of `rle`, `polygons`, `png`. Default `["rle", "polygons"]`.
+    public var outputs: [String]?
+    /// Douglas–Peucker tolerance of the polygons in pixels (≥ 0). Default 1.
+    public var polygonTolerance: Double?
+
+    /// Creates a body.
+    public init(
+        image: Image?, extremePoints: [[Double]]?, clicks: [WireClick]? = nil, previousMask: COCORLE? = nil,
+        outputs: [String]? = nil, polygonTolerance: Double? = nil
+    ) {
+        self.image = image
+        self.extremePoints = extremePoints
+        self.clicks = clicks
+        self.previousMask = previousMask
+        self.outputs = outputs
+        self.polygonTolerance = polygonTolerance
+    }
+}
+
+/// A mask encoding the client can ask for in `outputs`.
+public enum MaskOutput: String, Sendable, CaseIterable, Codable {
+    /// COCO compressed RLE (column-major), `{"size": [h, w], "counts": "…"}`.
+    case rle
+    /// Polygons with holes: one entry per connected part, each a list of flat rings
+    /// `[x0, y0, x1, y1, …]`, the outer ring first and then the holes (pixel-corner coordinates).
+    case polygons
+    /// A base64 PNG, 8-bit gray, 0 background / 255 object, full image size.
+    case png
+}
+
+/// The JSON body of a successful `POST /v1/segment` answer.
+public struct SegmentResponseBody: Sendable, Codable, Equatable {
+    /// The mask, in the encodings asked for, with its box and area.
+    public struct MaskBody: Sendable, Codable, Equatable {
+        /// COCO RLE, when asked for.
+        public var rle: COCORLE?
+        /// Polygons with holes (see `MaskOutput.polygons`), when asked for.
+        public var polygons: [[[Double]]]?
+        /// Base64 PNG (0/255), when asked for.
+        public var png: String?
+        /// Bounding box `[x, y, width, height]` in pixels; `[0, 0, 0, 0]` for an empty mask.
+        public var bbox: [Int]
+        /// Number of object pixels.
+        public var area: Int
+
+        /// Creates a mask body.
+        public init(rle: COCORLE?, polygons: [[[Double]]]?, png: String?, bbox: [Int], area: Int) {
+            self.rle = rle
+            self.polygons = polygons
+            self.png = png
+            self.bbox = bbox
+            self.area = area
+        }
+    }
+
+    /// The model that produced the mask.
+    public struct Model: Sendable, Codable, Equatable {
+        /// The model's name, e.g. `"graphcut"`.
+        public var name: String
+        /// The model's version.
+        public var version: String
+
+        /// Creates a model description.
+        public init(name: String, version: String) {
+            self.name = name
+            self.version = version
+        }
+    }
+
+    /// Time per stage in milliseconds.
+    public struct Timings: Sendable, Codable, Equatable {
+        /// base64 and image decoding (or the cache lookup), previous-mask decoding.
+        public var decode: Double
+        /// Cropping, scaling and tensor encoding.
+        public var preprocess: Double
+        /// The model (the endpoint's own measure when it sends one, else the whole round trip).
+        public var model: Double
+        /// Response decoding, paste-back and mask encodings.
+        public var postprocess: Double
+        /// The whole request inside the proxy.
+        public var total: Double
+
+        /// Creates timings.
+        public init(decode: Double, preprocess: Double, model: Double, postprocess: Double, total: Double) {
+            self.decode = decode
+            self.preprocess = preprocess
+            self.model = model
+            self.postprocess = postprocess
+            self.total = total
+        }
+    }
+
+    /// `sha256:<hex>` of the image file: send it as `image.id` in later calls.
+    public var imageId: String
+    /// Image width in pixels.
+    public var width: Int
+    /// Image height in pixels.
+    public var height: Int
+    /// The mask.
+    public var mask: MaskBody
+    /// The model.
+    public var model: Model
+    /// Stage timings.
+    public var timingsMs: Timings
+
+    /// Creates a response body.
+    public init(imageId: String, width: Int, height: Int, mask: MaskBody, model: Model, timingsMs: Timings) {
+        self.imageId = imageId
+        self.width = width
+        self.height = height
+        self.mask = mask
+        self.model = model
+        self.timingsMs = timingsMs
+    }
+}

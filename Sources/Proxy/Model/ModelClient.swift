@@ -1,0 +1,115 @@
+import CurlHTTP
+import Endpoint
+import FewClickCore
+import InferenceProtocol
+import Foundation
+import Segmentation
+
+/// What the endpoint returned for one call.
+public struct ModelOutput: Sendable {
+    /// The probability map in crop space (0…255 = probability × 255).
+    public var probability: GrayImage
+    /// The model's name (`model_name` of the V2 response).
+    public var modelName: String
+    /// The model's version (`model_version`; `"unknown"` when absent).
+    public var modelVersion: String
+    /// The model time the endpoint reported (`X-Model-Time-Ms`), if any.
+    public var modelMilliseconds: Double?
+}
+
+/// Calls the inference endpoint (SageMaker container contract, KServe V2 body with binary tensors)
+/// through `CurlClient`.
+public struct ModelClient: Sendable {
+    /// The URL posted to, e.g. `http://127.0.0.1:8080/invocations`.
+    public let url: String
+    /// The HTTP client.
+    public let client: CurlClient
+    /// The longest wait for the connection.
+    public let connectTimeout: Duration
+
+    /// Creates a client for `url`: a base URL (`http://host:port`) gets `/invocations` appended; a
+    /// URL whose path already ends in `/invocations` or `/infer` is used as is.
+    public init(url: String, client: CurlClient, connectTimeout: Duration = .seconds(2)) {
+        var url = url
+        while url.hasSuffix("/") { url.removeLast() }
+        if !url.hasSuffix("/invocations") && !url.hasSuffix("/infer") { url += "/invocations" }
+        self.url = url
+        self.client = client
+        self.connectTimeout = connectTimeout
+    }
+
+    /// The encoded V2 request for `input`: the tensors as binary data after the JSON part
+    /// (`Inference-Header-Content-Length`), `mask_prob` asked for as binary.
+    ///
+    /// - Throws: `ProxyError` 500 when the tensors cannot be encoded (a bug).
+    public static func encode(_ input: SegmentationInput, requestId: String?) throws(ProxyError) -> EncodedInferenceMessage {
+        do {
+            return try SegmentationTensors.request(for: input, id: requestId, binaryOutput: true).encoded(binaryInputs: true)
+        } catch {
+            throw .internalError()
+        }
+    }
+
+    /// Posts an encoded request and reads the probability map.
+    ///
+    /// - Parameters:
+    ///   - message: from `encode(_:requestId:)`.
+    ///   - cropWidth: expected map width.
+    ///   - cropHeight: expected map height.
+    ///   - timeout: the whole request's limit.
+    /// - Throws: `ProxyError`: 503 `model_unavailable` when the endpoint cannot be reached or answers
+    ///   503 (loading, overloaded); 504 `model_timeout` when it does not answer within `timeout`;
+    ///   502 `model_error` for any other error status (with the endpoint's message) or a response
+    ///   that is not a V2 answer with a `mask_prob` of the crop's size.
+    public func infer(
+        _ message: EncodedInferenceMessage, cropWidth: Int, cropHeight: Int, timeout: Duration
+    ) async throws(ProxyError) -> ModelOutput {
+        let request = CurlRequest(
+            method: "POST", url: url, headers: message.headers.map { HTTPHeaderField($0.name, $0.value) },
+            body: message.body, connectTimeout: connectTimeout, timeout: timeout, maxResponseBytes: 64 << 20)
+        let response: CurlResponse
+        do {
+            response = try await client.execute(request)
+        } catch {
+            switch error.code {
+            case .connectionRefused, .couldNotResolve:
+                throw .modelUnavailable("the model endpoint cannot be reached")
+            case .timedOut:
+                throw .modelTimeout("the model endpoint did not answer within \(timeout)")
+            case .responseTooLarge:
+                throw .modelError("the model endpoint's answer is too large")
+            case .invalidRequest, .httpStatus, .transport:
+                throw .modelError("the model endpoint call failed: \(error.message)")
+            }
+        }
+        guard response.status == 200 else {
+            let detail = Self.errorMessage(response.body)
+            if response.status == 503 {
+                throw .modelUnavailable("the model endpoint is not ready: \(detail)")
+            }
+            throw .modelError("the model endpoint answered \(response.status): \(detail)")
+        }
+        let decoded: InferenceResponse
+        let probability: GrayImage
+        do {
+            let framing = try MessageFraming(
+                contentType: response.header("Content-Type"),
+                inferenceHeaderContentLength: response.header(InferenceMediaType.inferenceHeaderContentLength),
+                bodyLength: response.body.count)
+            decoded = try InferenceResponse(decoding: response.body, framing: framing)
+            probability = try SegmentationTensors.probabilityMap(from: decoded, width: cropWidth, height: cropHeight)
+        } catch {
+            throw .modelError("the model endpoint's answer is not a valid V2 response: \(error.message)")
+        }
+        return ModelOutput(
+            probability: probability, modelName: decoded.modelName, modelVersion: decoded.modelVersion ?? "unknown",
+            modelMilliseconds: response.header("X-Model-Time-Ms").flatMap(Double.init))
+    }
+
+    /// The `error` member of a V2 error body, or a short excerpt of a non-JSON body.
+    static func errorMessage(_ body: [UInt8]) -> String {
+        if let parsed = try? JSONDecoder().decode(InferenceErrorBody.self, from: Data(body)) { return parsed.error }
+        let text = String(decoding: body.prefix(200), as: UTF8.self)
+        return text.isEmpty ? "no details" : text
+    }
+}

@@ -1,0 +1,236 @@
+import CurlHTTP
+import FewClickCore
+import Foundation
+import ImageCodec
+import InferenceProtocol
+import LambdaKit
+import Logging
+import Segmentation
+
+/// The proxy function: answers `POST /v1/segment` API Gateway events (payload 1.0 or 2.0).
+///
+/// Routes: `POST /v1/segment` (the segment call), `OPTIONS /v1/segment` (CORS preflight, 204);
+/// other methods on it answer 405 `method_not_allowed`, other paths 404 `not_found`. Every
+/// response, errors included, carries the CORS headers and `X-Request-Id` (from the request's
+/// `X-Request-Id` header, else the event's `requestContext.requestId`, else the invocation id).
+///
+/// A segment call: parse and check the body → the image from `data` (decoded, cached under its
+/// id) or `id` (from the cache) → `SegmentPipeline.modelInput` → the endpoint (V2 binary tensors,
+/// `session` = image id) → `SegmentPipeline.mask` → the encodings asked for. Client and model
+/// errors are JSON error responses (see `ProxyError`); the handler never throws, so API Gateway
+/// never sees a function error from it.
+///
+/// The authorizer context (`principalId` and claims) is not needed to answer and is only logged
+/// as `principal`; authentication happens in front of the function (gateway or API Gateway).
+public final class ProxyHandler: HTTPEventHandler {
+    /// The settings.
+    public let configuration: ProxyConfiguration
+    /// The decoded-image cache behind `image.id`.
+    public let cache: ImageCache
+    /// The endpoint client.
+    public let model: ModelClient
+    private let logger: Logger
+
+    /// The one route.
+    public static let segmentPath = "/v1/segment"
+
+    /// Creates the handler; `client` is shared with other users of the process and not shut down here.
+    public init(configuration: ProxyConfiguration, client: CurlClient, logger: Logger) {
+        self.configuration = configuration
+        self.cache = ImageCache(capacityBytes: configuration.imageCacheBytes)
+        self.model = ModelClient(
+            url: configuration.endpointURL, client: client, connectTimeout: configuration.endpointConnectTimeout)
+        self.logger = logger
+    }
+
+    /// Routes and answers one request (never throws).
+    public func handle(_ request: HTTPRequestEvent, context: LambdaContext) async -> HTTPResponseEvent {
+        let requestId = request.headers["X-Request-Id"] ?? request.requestId ?? context.requestId
+        var logger = context.logger
+        logger[metadataKey: "request-id"] = .string(requestId)
+        var path = request.path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        guard path == Self.segmentPath else {
+            return respond(.failure(.notFound(String(request.path.prefix(200)))), requestId: requestId, logger: logger)
+        }
+        switch request.method {
+        case "OPTIONS":
+            var headers = corsHeaders(requestId: requestId)
+            headers["Access-Control-Max-Age"] = "600"
+            return HTTPResponseEvent(status: 204, headers: headers)
+        case "POST":
+            break
+        default:
+            var response = respond(
+                .failure(.methodNotAllowed(request.method, Self.segmentPath)), requestId: requestId, logger: logger)
+            response.headers["Allow"] = "POST, OPTIONS"
+            return response
+        }
+        if let type = request.headers["Content-Type"], !type.lowercased().contains("json") {
+            return respond(
+                .failure(.unsupportedMediaType(String(type.prefix(100)))), requestId: requestId, logger: logger)
+        }
+        let timeout = min(configuration.endpointTimeout, max(.seconds(1), context.remainingTime - .seconds(1)))
+        let result = await segment(body: request.body, requestId: requestId, modelTimeout: timeout)
+        if case .success(let body) = result {
+            logger.info(
+                "segment",
+                metadata: [
+                    "principal": "\(request.principalId ?? "-")", "image": "\(body.width)x\(body.height)",
+                    "area": "\(body.mask.area)", "model_ms": "\(body.timingsMs.model)",
+                    "total_ms": "\(body.timingsMs.total)",
+                ])
+        }
+        return respond(result.map { $0 as any Encodable & Sendable }, requestId: requestId, logger: logger)
+    }
+
+    /// One segment call on a raw JSON body: everything `handle` does for `POST /v1/segment`
+    /// except routing, CORS and the content-type check.
+    ///
+    /// - Parameters:
+    ///   - body: the request body.
+    ///   - requestId: sent to the endpoint as the V2 request id.
+    ///   - modelTimeout: the endpoint call's limit.
+    /// - Returns: the response body, or the error to answer with.
+    public func segment(body: [UInt8], requestId: String?, modelTimeout: Duration) async
+        -> Result<SegmentResponseBody, ProxyError>
+    {
+        do {
+            return .success(try await segmentThrowing(body: body, requestId: requestId, modelTimeout: modelTimeout))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func segmentThrowing(body: [UInt8], requestId: String?, modelTimeout: Duration)
+        async throws(ProxyError) -> SegmentResponseBody
+    {
+        let clock = ContinuousClock()
+        let start = clock.now
+        guard body.count <= configuration.maxBodyBytes else {
+            throw .payloadTooLarge(body.count, limit: configuration.maxBodyBytes)
+        }
+        let configuration = self.configuration
+        let cache = self.cache
+
+        // Decode: body, image (or cache hit), previous mask.
+        let (request, imageId, image, previousMask) = try await Offload.run {
+            () throws(ProxyError) -> (SegmentRequest, String, RGBImage, Mask?) in
+            let request = try SegmentRequest.parse(body, maxClicks: configuration.maxClicks)
+            let imageId: String
+            let image: RGBImage
+            switch request.image {
+            case .id(let id):
+                guard let cached = cache.image(for: id) else { throw .imageNotFound(id) }
+                imageId = id
+                image = cached
+            case .data(let bytes):
+                imageId = ImageCache.imageID(of: bytes)
+                if let cached = cache.image(for: imageId) {
+                    image = cached
+                } else {
+                    image = try Self.decodeImage(bytes, maxPixels: configuration.maxImagePixels)
+                    cache.insert(image, for: imageId)
+                }
+            }
+            let previousMask = try request.validate(width: image.width, height: image.height)
+            return (request, imageId, image, previousMask)
+        }
+        let decoded = clock.now
+
+        // Preprocess: crop plan, crop, tensors.
+        let (plan, message) = try await Offload.run { () throws(ProxyError) -> (CropPlan, EncodedInferenceMessageBox) in
+            let (plan, input) = SegmentPipeline.modelInput(
+                image: image, clicks: request.allClicks, previousMask: previousMask,
+                settings: configuration.cropSettings, sessionKey: imageId)
+            return (plan, EncodedInferenceMessageBox(try ModelClient.encode(input, requestId: requestId)))
+        }
+        let preprocessed = clock.now
+
+        let output = try await model.infer(
+            message.message, cropWidth: plan.cropWidth, cropHeight: plan.cropHeight, timeout: modelTimeout)
+        let modelDone = clock.now
+
+        let maskBody = try await Offload.run { () throws(ProxyError) -> SegmentResponseBody.MaskBody in
+            let mask = try SegmentPipeline.mask(from: output.probability, plan: plan)
+            return try SegmentPipeline.maskBody(
+                mask: mask, outputs: request.outputs, polygonTolerance: request.polygonTolerance)
+        }
+        let end = clock.now
+        return SegmentResponseBody(
+            imageId: imageId, width: image.width, height: image.height, mask: maskBody,
+            model: .init(name: output.modelName, version: output.modelVersion),
+            timingsMs: .init(
+                decode: Self.milliseconds(decoded - start), preprocess: Self.milliseconds(preprocessed - decoded),
+                model: output.modelMilliseconds ?? Self.milliseconds(modelDone - preprocessed),
+                postprocess: Self.milliseconds(end - modelDone), total: Self.milliseconds(end - start)))
+    }
+
+    /// Decodes a JPEG or PNG, mapping codec failures to client errors.
+    static func decodeImage(_ bytes: [UInt8], maxPixels: Int) throws(ProxyError) -> RGBImage {
+        do {
+            return try ImageFile.decodeRGB(bytes, maxPixels: maxPixels)
+        } catch {
+            switch error.code {
+            case .unsupportedFormat: throw .unsupportedImageFormat()
+            case .tooLarge: throw .imageTooLarge("the image is too large: \(error.message)")
+            case .corrupt: throw .unprocessable("invalid_image", "image.data cannot be decoded: \(error.message)")
+            case .encodeFailed: throw .internalError()
+            }
+        }
+    }
+
+    /// A duration in milliseconds, rounded to 0.01 ms.
+    static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        return (ms * 100).rounded() / 100
+    }
+
+    /// The CORS and request-id headers every response carries.
+    func corsHeaders(requestId: String) -> HeaderFields {
+        var headers: HeaderFields = [
+            "Access-Control-Allow-Origin": configuration.allowedOrigin,
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Request-Id",
+            "Access-Control-Expose-Headers": "X-Request-Id",
+            "X-Request-Id": requestId,
+        ]
+        if configuration.allowedOrigin != "*" { headers["Vary"] = "Origin" }
+        return headers
+    }
+
+    /// A JSON response for a body or an error.
+    func respond(_ result: Result<any Encodable & Sendable, ProxyError>, requestId: String, logger: Logger)
+        -> HTTPResponseEvent
+    {
+        var headers = corsHeaders(requestId: requestId)
+        headers["Content-Type"] = "application/json"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        switch result {
+        case .success(let body):
+            do {
+                return HTTPResponseEvent(status: 200, headers: headers, body: [UInt8](try encoder.encode(body)))
+            } catch {
+                logger.error("could not encode the response: \(error)")
+                return respond(.failure(.internalError()), requestId: requestId, logger: logger)
+            }
+        case .failure(let error):
+            if error.status >= 500 {
+                logger.warning("segment failed", metadata: ["status": "\(error.status)", "code": "\(error.code)", "detail": "\(error.message)"])
+            } else {
+                logger.info("segment refused", metadata: ["status": "\(error.status)", "code": "\(error.code)"])
+            }
+            let body = (try? encoder.encode(ErrorResponseBody(error))).map { [UInt8]($0) } ?? []
+            return HTTPResponseEvent(status: error.status, headers: headers, body: body)
+        }
+    }
+}
+
+/// Carries an encoded message out of the CPU queue (the message's tuple headers are not `Sendable`
+/// by inference, the struct is).
+struct EncodedInferenceMessageBox: Sendable {
+    var message: EncodedInferenceMessage
+    init(_ message: EncodedInferenceMessage) { self.message = message }
+}
