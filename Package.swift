@@ -180,7 +180,11 @@ let package = Package(
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "FewClickCore", "PixelKernels"]),
         .testTarget(
             name: "CurlHTTPTests",
-            dependencies: ["CurlHTTP", .product(name: "Hummingbird", package: "hummingbird")]),
+            dependencies: [
+                "CurlHTTP", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(name: "InferenceProtocolTests", dependencies: ["InferenceProtocol", "FewClickCore"]),
         .testTarget(
             name: "EndpointTests",

@@ -134,22 +134,24 @@ final class WorkerPool: @unchecked Sendable {
         var next: Job? = mutex.withLock { defer { worker.assigned = nil }; return worker.assigned }
         while let job = next {
             let result = transfer.perform(job.request, cancelFlag: job.cancelFlag)
-            let continuation: CheckedContinuation<Result<CurlResponse, CurlError>, Never>? = mutex.withLock {
+            let (continuation, queued): (CheckedContinuation<Result<CurlResponse, CurlError>, Never>?, Job?) = mutex.withLock {
                 job.state = .finished
                 defer { job.continuation = nil }
                 worker.lastOrigin = job.origin
-                return job.continuation
+                return (job.continuation, takeQueuedOrGoIdle(worker))
             }
-            // Deliver the result before waiting (possibly idle) for the next job.
+            // The result is delivered only once this worker is back in the idle list (or has its
+            // next job), so a caller that sends its next request at once finds this worker and
+            // its open connection instead of starting another; and never while waiting idle.
             continuation?.resume(returning: result)
-            next = mutex.withLock { takeNext(for: worker) }
+            next = queued ?? mutex.withLock { waitForAssignment(worker) }
         }
         transfer.close()
     }
 
-    /// Called with the mutex held: the next queued job, or waits idle until one is assigned;
-    /// `nil` once the pool shuts down (the worker then exits).
-    private func takeNext(for worker: Worker) -> Job? {
+    /// Called with the mutex held: the next queued job, or `nil` after putting `worker` in the
+    /// idle list (unless the pool is shutting down).
+    private func takeQueuedOrGoIdle(_ worker: Worker) -> Job? {
         if queueHead < queue.count {
             let job = queue[queueHead]
             queueHead += 1
@@ -160,11 +162,13 @@ final class WorkerPool: @unchecked Sendable {
             job.state = .running
             return job
         }
-        if isShutdown {
-            workerCount -= 1
-            return nil
-        }
-        idle.append(worker)
+        if !isShutdown { idle.append(worker) }
+        return nil
+    }
+
+    /// Called with the mutex held, for an idle worker: waits until a job is assigned to it, or
+    /// returns `nil` once the pool shuts down (the worker then exits).
+    private func waitForAssignment(_ worker: Worker) -> Job? {
         while worker.assigned == nil && !isShutdown { worker.wakeUp.wait(mutex) }
         if let job = worker.assigned {
             worker.assigned = nil
