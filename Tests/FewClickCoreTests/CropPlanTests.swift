@@ -23,18 +23,20 @@ struct CropPlanTests {
     func box() {
         var clicks = extremes(PixelBox(x0: 100, y0: 50, x1: 300, y1: 150))  // 200 x 100
         clicks.append(Click(x: 5, y: 5, kind: .negative))
-        let plan = CropPlan(imageWidth: 640, imageHeight: 480, clicks: clicks)
+        // The defaults may be retuned; these figures are for explicit settings.
+        let settings = CropSettings(marginFraction: 0.15, minMargin: 16, maxSide: 384)
+        let plan = CropPlan(imageWidth: 640, imageHeight: 480, clicks: clicks, settings: settings)
         // margin = max(16, 0.15 * 200) = 30
         #expect(plan.box == PixelBox(x0: 70, y0: 20, x1: 330, y1: 180))
         #expect(plan.scale == 1 && plan.isFullResolution)
         #expect(plan.cropWidth == 260 && plan.cropHeight == 160)
 
         // A tiny object gets the minimum margin, clipped at the image border.
-        let tiny = CropPlan(imageWidth: 640, imageHeight: 480, clicks: [Click(x: 3, y: 470, kind: .extreme), Click(x: 6, y: 472, kind: .positive)])
+        let tiny = CropPlan(imageWidth: 640, imageHeight: 480, clicks: [Click(x: 3, y: 470, kind: .extreme), Click(x: 6, y: 472, kind: .positive)], settings: settings)
         #expect(tiny.box == PixelBox(x0: 0, y0: 454, x1: 23, y1: 480))
 
         // No extreme or positive click: the whole image.
-        let whole = CropPlan(imageWidth: 64, imageHeight: 32, clicks: [Click(x: 5, y: 5, kind: .negative)])
+        let whole = CropPlan(imageWidth: 64, imageHeight: 32, clicks: [Click(x: 5, y: 5, kind: .negative)], settings: settings)
         #expect(whole.box == PixelBox(x0: 0, y0: 0, x1: 64, y1: 32))
     }
 
@@ -55,14 +57,17 @@ struct CropPlanTests {
     @Test("settings decode with defaults for missing keys")
     func settingsCodable() throws {
         let s = try JSONDecoder().decode(CropSettings.self, from: Data(#"{"maxSide": 512}"#.utf8))
-        #expect(s == CropSettings(marginFraction: 0.15, minMargin: 16, maxSide: 512))
+        var expected = CropSettings.default
+        expected.maxSide = 512
+        #expect(s == expected)
         #expect(try JSONDecoder().decode(CropSettings.self, from: JSONEncoder().encode(CropSettings.default)) == .default)
     }
 
     @Test("identity when the box fits at scale 1")
     func identity() {
         let image = randomImage(width: 120, height: 90, seed: 1)
-        let plan = CropPlan(imageWidth: 120, imageHeight: 90, clicks: extremes(PixelBox(x0: 30, y0: 20, x1: 80, y1: 60)))
+        let plan = CropPlan(imageWidth: 120, imageHeight: 90, clicks: extremes(PixelBox(x0: 30, y0: 20, x1: 80, y1: 60)),
+                            settings: CropSettings(marginFraction: 0.15, minMargin: 16, maxSide: 384))
         #expect(plan.scale == 1)
         let crop = plan.crop(image)
         for y in 0..<crop.height {
@@ -115,7 +120,7 @@ struct CropPlanTests {
                       kind: i < 4 ? .extreme : .positive)
             }
             let plan = CropPlan(imageWidth: w, imageHeight: h, clicks: clicks)
-            #expect(max(plan.cropWidth, plan.cropHeight) <= 384)
+            #expect(max(plan.cropWidth, plan.cropHeight) <= CropSettings.default.maxSide)
             for click in clicks {
                 let c = plan.toCrop(click)
                 #expect(c.x >= 0 && c.x < Double(plan.cropWidth) && c.y >= 0 && c.y < Double(plan.cropHeight))
