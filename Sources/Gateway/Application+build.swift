@@ -117,8 +117,9 @@ struct SegmentRoute: Sendable {
     }
 }
 
-/// `GET /healthz`: 200 `{"status":"ok"}`; when configured, also asks the proxy's Invoke API
-/// (any HTTP answer counts as reachable) and answers 503 `proxy_unavailable` otherwise.
+/// `GET /healthz`: 200 `{"status":"ok"}`; when configured, also asks the proxy (`GET /healthz`
+/// on the Invoke API host; any HTTP answer counts as reachable) and answers 503
+/// `proxy_unavailable` when it cannot connect.
 struct HealthRoute: Sendable {
     let client: CurlClient
     let integration: GatewayConfiguration.Integration
@@ -134,7 +135,7 @@ struct HealthRoute: Sendable {
         var base = integration.invokeURL
         while base.hasSuffix("/") { base.removeLast() }
         let request = CurlRequest(
-            method: "GET", url: base + "/", connectTimeout: .seconds(1), timeout: .seconds(2), maxResponseBytes: 1 << 16)
+            method: "GET", url: base + "/healthz", connectTimeout: .seconds(1), timeout: .seconds(2), maxResponseBytes: 1 << 16)
         do {
             _ = try await client.execute(request)
             return Response.json(status: .ok, Status(status: "ok", proxy: "reachable"))

@@ -12,7 +12,7 @@ struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
         abstract: "fewclick API gateway: bearer-token auth, CORS and limits in front of the proxy function.",
-        subcommands: [Serve.self, Token.self])
+        subcommands: [Serve.self, Token.self, Authorizer.self])
 }
 
 /// Where the JWT secret comes from: `--jwt-secret-file`, else `$FEWCLICK_JWT_SECRET`.
@@ -106,6 +106,8 @@ struct Token: AsyncParsableCommand {
         @Option(help: "Lifetime: 90s, 15m, 12h, 7d, or seconds.") var ttl = "12h"
         @Option(name: .customLong("scope"), help: "Granted scope (repeatable, or space-separated).")
         var scopes: [String] = ["segment"]
+        @Option(help: "Issue time as Unix seconds (default: now); back-dated tokens are useful in tests.")
+        var issuedAt: Int64?
         @OptionGroup var secret: SecretOptions
 
         func run() async throws {
@@ -114,7 +116,8 @@ struct Token: AsyncParsableCommand {
             }
             let issuer = try await TokenIssuer(secret: try secret.secret())
             let scopeList = scopes.flatMap { $0.split(separator: " ").map(String.init) }
-            print(try await issuer.issue(subject: subject, scopes: scopeList, ttl: lifetime))
+            let now = issuedAt.map { Date(timeIntervalSince1970: Double($0)) } ?? Date()
+            print(try await issuer.issue(subject: subject, scopes: scopeList, ttl: lifetime, now: now))
         }
     }
 }
