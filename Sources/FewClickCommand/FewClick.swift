@@ -6,5 +6,5 @@ struct FewClick: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fewclick",
         abstract: "Few-click segmentation labeling: evaluation and load testing.",
-        subcommands: [Eval.self, Bench.self])
+        subcommands: [Eval.self, Bench.self, Up.self])
 }
