@@ -1,0 +1,51 @@
+import ArgumentParser
+import CurlHTTP
+import Foundation
+import Gateway
+import LambdaKit
+import Logging
+
+/// `gateway authorizer`: the token verifier as an API Gateway TOKEN Lambda authorizer — the
+/// Runtime API loop of a `provided.al2023` function (`bootstrap` runs `gateway authorizer`).
+struct Authorizer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run as an API Gateway TOKEN Lambda authorizer (Runtime API loop; needs AWS_LAMBDA_RUNTIME_API).",
+        discussion: """
+            A valid bearer token gets an IAM policy allowing execute-api:Invoke on the whole API stage, \
+            principalId = sub and the claims as context; an invalid or missing token gets the error \
+            Unauthorized (API Gateway answers 401); a token without the required scope gets a Deny policy (403). \
+            The secret comes from $FEWCLICK_JWT_SECRET (or --jwt-secret-file), as for `gateway serve`.
+            """)
+
+    @OptionGroup var secret: SecretOptions
+    @Option(help: "Clock-skew leeway for exp/nbf/iat, in seconds.") var jwtLeeway = 30
+    @Option(help: "Scope a token must carry. Default: $FEWCLICK_REQUIRED_SCOPE, else segment; empty accepts any token.")
+    var requiredScope: String?
+    @Option(help: "Log level (trace, debug, info, notice, warning, error). Default: $LOG_LEVEL, else info.")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let api = environment["AWS_LAMBDA_RUNTIME_API"], !api.isEmpty else {
+            throw ValidationError("AWS_LAMBDA_RUNTIME_API is not set: `gateway authorizer` runs inside AWS Lambda")
+        }
+        let level = Logger.Level(rawValue: logLevel ?? environment["LOG_LEVEL"] ?? "info") ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "authorizer")
+        let scope = requiredScope ?? environment["FEWCLICK_REQUIRED_SCOPE"] ?? "segment"
+        let client = CurlClient(maxConcurrentRequests: 2)
+        defer { client.shutdown() }
+        // A missing or short secret is an init error: Lambda reports it and API Gateway answers 500.
+        try await LambdaRuntime.run(transport: CurlRuntimeTransport(runtimeAPI: api, client: client), logger: logger) {
+            let verifier = try await TokenVerifier(
+                configuration: .init(
+                    secret: try secret.secret(), leeway: .seconds(jwtLeeway),
+                    requiredScope: scope.isEmpty ? nil : scope))
+            return TokenAuthorizer(verifier: verifier)
+        }
+    }
+}
