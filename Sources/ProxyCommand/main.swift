@@ -22,8 +22,8 @@ struct ProxyCommand: AsyncParsableCommand {
 
             Configuration comes from the environment: FEWCLICK_ENDPOINT_URL (default http://127.0.0.1:8080), \
             FEWCLICK_ENDPOINT_TIMEOUT_MS (25000), FEWCLICK_IMAGE_CACHE_BYTES (268435456), FEWCLICK_MAX_BODY_BYTES \
-            (6291456), FEWCLICK_MAX_IMAGE_PIXELS (40000000), FEWCLICK_MAX_CLICKS (100), FEWCLICK_MAX_CROP_SIDE (384), \
-            FEWCLICK_CROP_MARGIN (0.15), FEWCLICK_CORS_ORIGIN (*), LOG_LEVEL (info).
+            (6291456), FEWCLICK_MAX_IMAGE_PIXELS (40000000), FEWCLICK_MAX_CLICKS (100), FEWCLICK_MAX_CROP_SIDE (\(ProxyConfiguration().cropSettings.maxSide)), \
+            FEWCLICK_CROP_MARGIN (\(ProxyConfiguration().cropSettings.marginFraction)), FEWCLICK_CORS_ORIGIN (*), LOG_LEVEL (info).
             """,
         subcommands: [Serve.self, Invoke.self])
 
