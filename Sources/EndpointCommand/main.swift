@@ -67,7 +67,12 @@ struct Serve: AsyncParsableCommand {
             ? models
             : environment["FEWCLICK_MODEL"].map { $0.split(separator: ",").map { String($0).trimmed } }
                 ?? [ModelCatalog.defaultModelName]
-        let loaders = try names.map { name in
+        // SageMaker's model directory (ModelDataUrl → /opt/ml/model/fewclick.json) applies when
+        // neither --model nor $FEWCLICK_MODEL names a model; see infra/README.md.
+        let modelDirectory =
+            models.isEmpty && environment["FEWCLICK_MODEL"] == nil
+            ? try ModelDirectory.load(directory: ModelDirectory.path(environment: environment)) : nil
+        let loaders = try modelDirectory.map { [try $0.makeLoader()] } ?? names.map { name in
             guard let loader = ModelLoader.catalog(name) else {
                 throw ValidationError(
                     "unknown model '\(name)'; known models: \(ModelCatalog.names.joined(separator: ", "))")
