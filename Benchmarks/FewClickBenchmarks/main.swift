@@ -1,1 +1,17 @@
-print("not yet implemented")
+// fewclick-benchmarks <suite> [arguments]: runs one benchmark suite (release build:
+// `swift run -c release fewclick-benchmarks v2`). Each suite lives in its own file and registers here.
+
+import Foundation
+
+let suites: [(name: String, summary: String, run: ([String]) async throws -> Void)] = [
+    ("v2", "KServe V2 round-trip latency over loopback (CurlClient → endpoint, zero model); arg: iterations",
+     { try await V2RoundTrip.run(arguments: $0) }),
+]
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let name = arguments.first, let suite = suites.first(where: { $0.name == name }) else {
+    print("usage: fewclick-benchmarks <suite> [arguments]\nsuites:")
+    for s in suites { print("  \(s.name)  \(s.summary)") }
+    exit(arguments.isEmpty ? 0 : 2)
+}
+try await suite.run(Array(arguments.dropFirst()))
