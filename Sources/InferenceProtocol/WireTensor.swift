@@ -114,12 +114,12 @@ struct WireTensor: Codable {
         case .uint64: appendLE(try integer(&c, UInt64.self, datatype), to: &bytes)
         case .int64: appendLE(try integer(&c, Int64.self, datatype), to: &bytes)
         case .fp32:
-            let (index, path) = (c.currentIndex, c.codingPath)
+            let index = c.currentIndex
             let d = try c.decode(Double.self)
             let f = Float(d)
             guard f.isFinite else {
                 throw InferenceProtocolError.json(
-                    "invalid JSON at \(codingPathString(path))[\(index)]: \(d) is out of range for FP32")
+                    "invalid JSON at \(codingPathString(c.codingPath))[\(index)]: \(d) is out of range for FP32")
             }
             appendLE(f.bitPattern, to: &bytes)
         case .fp64: appendLE(try c.decode(Double.self).bitPattern, to: &bytes)
@@ -137,8 +137,11 @@ struct WireTensor: Codable {
     private static func integer<T: FixedWidthInteger & Decodable>(
         _ c: inout any UnkeyedDecodingContainer, _ type: T.Type, _ datatype: TensorDatatype
     ) throws -> T {
-        let (index, path) = (c.currentIndex, c.codingPath)
-        let location = "invalid JSON at \(codingPathString(path))[\(index)]"
+        // The path is built only on error: it allocates, and this runs once per element.
+        let index = c.currentIndex
+        func location(_ c: any UnkeyedDecodingContainer) -> String {
+            "invalid JSON at \(codingPathString(c.codingPath))[\(index)]"
+        }
         if T.bitWidth == 64 {
             // Doubles cannot hold every 64-bit integer: decode the type itself.
             do {
@@ -147,13 +150,13 @@ struct WireTensor: Codable {
                 throw error  // type mismatches (e.g. a nested array) go to the caller
             } catch {
                 // Foundation reports out-of-range numbers with an internal error type.
-                throw InferenceProtocolError.json("\(location): not an integer in \(datatype.rawValue)'s range \(T.min)…\(T.max)")
+                throw InferenceProtocolError.json("\(location(c)): not an integer in \(datatype.rawValue)'s range \(T.min)…\(T.max)")
             }
         }
         let d = try c.decode(Double.self)
         guard let v = T(exactly: d) else {
             throw InferenceProtocolError.json(
-                "\(location): \(d) is not an integer in \(datatype.rawValue)'s range \(T.min)…\(T.max)")
+                "\(location(c)): \(d) is not an integer in \(datatype.rawValue)'s range \(T.min)…\(T.max)")
         }
         return v
     }
