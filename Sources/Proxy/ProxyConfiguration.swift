@@ -1,3 +1,4 @@
+import AWSSigV4
 import FewClickCore
 
 /// The proxy's settings. `fromEnvironment` reads them the way a Lambda function gets them.
@@ -26,6 +27,10 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// Crop margin and the longest crop side sent to the model. Default `CropSettings.default`.
     /// Environment: `FEWCLICK_MAX_CROP_SIDE` (pixels), `FEWCLICK_CROP_MARGIN` (fraction).
     public var cropSettings: CropSettings
+    /// A SageMaker endpoint called through the Runtime API, signed with SigV4, instead of
+    /// `endpointURL`; nil = self-hosted endpoint. Environment: `FEWCLICK_SAGEMAKER_ENDPOINT` with
+    /// `AWS_REGION` (and `FEWCLICK_SAGEMAKER_RUNTIME_URL` to override the Runtime API URL).
+    public var sagemaker: SageMakerRuntimeTarget? = nil
     /// `Access-Control-Allow-Origin` on every response. Default `*` (behind API Gateway, the
     /// gateway authenticates and applies its own origin allowlist). Environment: `FEWCLICK_CORS_ORIGIN`.
     public var allowedOrigin: String
@@ -87,6 +92,11 @@ public struct ProxyConfiguration: Sendable, Equatable {
             configuration.cropSettings.marginFraction = fraction
         }
         if let origin = environment["FEWCLICK_CORS_ORIGIN"], !origin.isEmpty { configuration.allowedOrigin = origin }
+        do {
+            configuration.sagemaker = try SageMakerRuntimeTarget.fromEnvironment(environment)
+        } catch {
+            throw Invalid(description: error.message)
+        }
         return configuration
     }
 }

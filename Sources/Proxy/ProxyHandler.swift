@@ -38,8 +38,9 @@ public final class ProxyHandler: HTTPEventHandler {
     public init(configuration: ProxyConfiguration, client: CurlClient, logger: Logger) {
         self.configuration = configuration
         self.cache = ImageCache(capacityBytes: configuration.imageCacheBytes)
-        self.model = ModelClient(
-            url: configuration.endpointURL, client: client, connectTimeout: configuration.endpointConnectTimeout)
+        self.model = configuration.sagemaker.map {
+            ModelClient(sagemaker: $0, client: client, connectTimeout: configuration.endpointConnectTimeout)
+        } ?? ModelClient(url: configuration.endpointURL, client: client, connectTimeout: configuration.endpointConnectTimeout)
         self.logger = logger
     }
 
@@ -139,11 +140,12 @@ public final class ProxyHandler: HTTPEventHandler {
         let decoded = clock.now
 
         // Preprocess: crop plan, crop, tensors.
+        let style = model.headerStyle
         let (plan, message) = try await Offload.run { () throws(ProxyError) -> (CropPlan, EncodedInferenceMessageBox) in
             let (plan, input) = SegmentPipeline.modelInput(
                 image: image, clicks: request.allClicks, previousMask: previousMask,
                 settings: configuration.cropSettings, sessionKey: imageId)
-            return (plan, EncodedInferenceMessageBox(try ModelClient.encode(input, requestId: requestId)))
+            return (plan, EncodedInferenceMessageBox(try ModelClient.encode(input, requestId: requestId, style: style)))
         }
         let preprocessed = clock.now
 

@@ -1,3 +1,4 @@
+import AWSSigV4
 import CurlHTTP
 import Endpoint
 import FewClickCore
@@ -26,6 +27,29 @@ public struct ModelClient: Sendable {
     public let client: CurlClient
     /// The longest wait for the connection.
     public let connectTimeout: Duration
+    /// When set, calls go to this SageMaker endpoint's Runtime API URL, signed with SigV4.
+    public let sagemaker: SageMakerRuntimeTarget?
+    private let credentials: @Sendable () throws(SigV4Error) -> AWSCredentials
+
+    /// Creates a client for a SageMaker endpoint: posts to `sagemaker.invocationsURL`, signed with
+    /// SigV4 (service `sagemaker`) using `credentials()` per call (default: the `AWS_*` variables
+    /// Lambda sets).
+    public init(
+        sagemaker: SageMakerRuntimeTarget, client: CurlClient, connectTimeout: Duration = .seconds(2),
+        credentials: @escaping @Sendable () throws(SigV4Error) -> AWSCredentials = { () throws(SigV4Error) in
+            try AWSCredentials.fromEnvironment()
+        }
+    ) {
+        self.url = sagemaker.invocationsURL
+        self.client = client
+        self.connectTimeout = connectTimeout
+        self.sagemaker = sagemaker
+        self.credentials = credentials
+    }
+
+    /// How binary tensors are framed: SageMaker's Runtime API forwards `Content-Type` but not
+    /// `Inference-Header-Content-Length`, so SageMaker calls use the `json-header-size` content type.
+    public var headerStyle: BinaryHeaderStyle { sagemaker == nil ? .inferenceHeaderContentLength : .sagemakerContentType }
 
     /// Creates a client for `url`: a base URL (`http://host:port`) gets `/invocations` appended; a
     /// URL whose path already ends in `/invocations` or `/infer` is used as is.
@@ -36,15 +60,20 @@ public struct ModelClient: Sendable {
         self.url = url
         self.client = client
         self.connectTimeout = connectTimeout
+        self.sagemaker = nil
+        self.credentials = { () throws(SigV4Error) in throw .missingCredentials("not a SageMaker client") }
     }
 
     /// The encoded V2 request for `input`: the tensors as binary data after the JSON part
     /// (`Inference-Header-Content-Length`), `mask_prob` asked for as binary.
     ///
     /// - Throws: `ProxyError` 500 when the tensors cannot be encoded (a bug).
-    public static func encode(_ input: SegmentationInput, requestId: String?) throws(ProxyError) -> EncodedInferenceMessage {
+    public static func encode(
+        _ input: SegmentationInput, requestId: String?, style: BinaryHeaderStyle = .inferenceHeaderContentLength
+    ) throws(ProxyError) -> EncodedInferenceMessage {
         do {
-            return try SegmentationTensors.request(for: input, id: requestId, binaryOutput: true).encoded(binaryInputs: true)
+            return try SegmentationTensors.request(for: input, id: requestId, binaryOutput: true)
+                .encoded(binaryInputs: true, style: style)
         } catch {
             throw .internalError()
         }
@@ -64,8 +93,20 @@ public struct ModelClient: Sendable {
     public func infer(
         _ message: EncodedInferenceMessage, cropWidth: Int, cropHeight: Int, timeout: Duration
     ) async throws(ProxyError) -> ModelOutput {
+        var headers = message.headers.map { HTTPHeaderField($0.name, $0.value) }
+        if let sagemaker {
+            do {
+                let signer = SigV4Signer(
+                    credentials: try credentials(), region: sagemaker.region, service: SageMakerRuntimeTarget.signingService)
+                let signature = try signer.sign(
+                    method: "POST", url: url, headers: headers.map { SigV4Header($0.name, $0.value) }, body: message.body)
+                headers += signature.headersToAdd.map { HTTPHeaderField($0.name, $0.value) }
+            } catch {
+                throw .modelUnavailable("cannot sign the SageMaker call: \(error)")
+            }
+        }
         let request = CurlRequest(
-            method: "POST", url: url, headers: message.headers.map { HTTPHeaderField($0.name, $0.value) },
+            method: "POST", url: url, headers: headers,
             body: message.body, connectTimeout: connectTimeout, timeout: timeout, maxResponseBytes: 64 << 20)
         let response: CurlResponse
         do {
