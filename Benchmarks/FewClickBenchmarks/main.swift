@@ -6,6 +6,8 @@ import Foundation
 let suites: [(name: String, summary: String, run: ([String]) async throws -> Void)] = [
     ("v2", "KServe V2 round-trip latency over loopback (CurlClient → endpoint, zero model); arg: iterations",
      { try await V2RoundTrip.run(arguments: $0) }),
+    ("graphcut", "graph-cut model time per call on dataset crops (first mask, clicks) + max-flow alone; args: [dataset] [limit] [clicks] [export-dir]",
+     { try GraphCutBench.run(arguments: $0) }),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -1,0 +1,177 @@
+import FewClickCore
+import Foundation
+import ImageCodec
+import PixelKernels
+import Segmentation
+
+/// `fewclick-benchmarks graphcut [dataset-dir] [limit] [clicks] [export-dir]`: times the graph-cut
+/// model on dataset objects at the proxy's default crop (`CropSettings.default`): the first mask
+/// from the 4 extreme points (middle pixel of each extreme row/column of the ground truth), then
+/// `clicks` corrective clicks placed by the standard rule (centre of the largest error region),
+/// each a warm start from the previous mask with a session key, as the endpoint sees them.
+///
+/// Prints p50/p90 of the per-call time of `segment` (thread CPU time, which other processes on a
+/// shared machine do not inflate, and wall time). With `export-dir`, also writes each first-mask crop
+/// (`<instance>.png`) and its crop-space extreme points (`<instance>.json`) so that
+/// `Benchmarks/grabcut_opencv.py` can time OpenCV's GrabCut on exactly the same crops.
+enum GraphCutBench {
+    static func run(arguments: [String]) throws {
+        let dataset = arguments.count > 0 ? arguments[0] : "../shared/datasets/coco128-dev"
+        let limit = arguments.count > 1 ? Int(arguments[1]) ?? 60 : 60
+        let clickCount = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
+        let exportDir = arguments.count > 3 ? arguments[3] : nil
+        if let exportDir { try FileManager.default.createDirectory(atPath: exportDir, withIntermediateDirectories: true) }
+
+        guard let csv = FileManager.default.contents(atPath: dataset + "/instances.csv").flatMap({ String(data: $0, encoding: .utf8) }) else {
+            print("graphcut: no dataset at \(dataset) (instances.csv missing)")
+            return
+        }
+        var rows = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = rows.removeFirst()
+        guard let ci = header.firstIndex(of: "instance"), let ii = header.firstIndex(of: "image"), let mi = header.firstIndex(of: "mask") else {
+            print("graphcut: instances.csv lacks instance/image/mask columns")
+            return
+        }
+        // An even spread over the dataset rather than its first images.
+        let step = max(1, rows.count / max(1, limit))
+        let picked = stride(from: 0, to: rows.count, by: step).prefix(limit).map { rows[$0] }
+
+        let model = GraphCutModel()
+        var firstCPU: [Double] = [], firstWall: [Double] = [], clickCPU: [Double] = [], clickWall: [Double] = []
+        var cropPixels: [Int] = []
+        var images: [String: RGBImage] = [:]
+        for row in picked {
+            let imagePath = dataset + "/" + row[ii]
+            let image: RGBImage
+            if let cached = images[imagePath] {
+                image = cached
+            } else {
+                guard let data = FileManager.default.contents(atPath: imagePath) else { continue }
+                image = try ImageFile.decodeRGB([UInt8](data))
+                images = [imagePath: image]
+            }
+            guard let maskData = FileManager.default.contents(atPath: dataset + "/" + row[mi]) else { continue }
+            let gray = try ImageFile.decodeGray([UInt8](maskData))
+            let gt = Mask(thresholding: gray)
+            guard gt.width == image.width, gt.height == image.height, let box = gt.boundingBox else { continue }
+
+            var clicks = extremePoints(gt, box: box)
+            var previous: Mask?
+            var clicked = Set<Int>()
+            for k in 0...clickCount {
+                let plan = CropPlan(imageWidth: image.width, imageHeight: image.height, clicks: clicks)
+                let input = SegmentationInput(
+                    image: plan.crop(image), clicks: plan.cropClicks(clicks),
+                    previousMask: previous.map { plan.crop($0) }, sessionKey: row[ci])
+                let cpu0 = threadCPUSeconds(), wall0 = ContinuousClock.now
+                let probability = try model.segment(input)
+                let cpu = (threadCPUSeconds() - cpu0) * 1000
+                let wall = (ContinuousClock.now - wall0) / .milliseconds(1)
+                if k == 0 {
+                    firstCPU.append(cpu); firstWall.append(wall)
+                    cropPixels.append(plan.cropWidth * plan.cropHeight)
+                    if let exportDir { try export(input, name: row[ci], to: exportDir) }
+                } else {
+                    clickCPU.append(cpu); clickWall.append(wall)
+                }
+                let prediction = plan.pasteBack(probability, imageWidth: image.width, imageHeight: image.height)
+                previous = prediction
+                if k == clickCount { break }
+                guard let next = nextClick(gt: gt, prediction: prediction, clicked: clicked) else { break }
+                clicked.insert(Int(next.y) * gt.width + Int(next.x))
+                clicks.append(next)
+            }
+        }
+        func pct(_ xs: [Double], _ p: Double) -> String {
+            guard !xs.isEmpty else { return "-" }
+            let s = xs.sorted()
+            return String(format: "%.1f", s[min(s.count - 1, Int((Double(s.count - 1) * p).rounded()))])
+        }
+        print("graphcut on \(firstCPU.count) objects of \(dataset), crops up to \(CropSettings.default.maxSide) px (median \(pct(cropPixels.map(Double.init), 0.5)) px²)")
+        print("  first mask  cpu p50 \(pct(firstCPU, 0.5)) ms  p90 \(pct(firstCPU, 0.9)) ms   wall p50 \(pct(firstWall, 0.5)) ms  p90 \(pct(firstWall, 0.9)) ms")
+        print("  click (\(clickCPU.count))  cpu p50 \(pct(clickCPU, 0.5)) ms  p90 \(pct(clickCPU, 0.9)) ms   wall p50 \(pct(clickWall, 0.5)) ms  p90 \(pct(clickWall, 0.9)) ms")
+        maxFlowMicrobench()
+    }
+
+    /// Max-flow alone on a 384 × 384 GrabCut-like grid (two noisy regions, contrast-weighted edges).
+    static func maxFlowMicrobench() {
+        let w = 384, h = 384, n = w * h
+        var terminal = [Int32](repeating: 0, count: n)
+        var edges = [Int32](repeating: 0, count: n * 8)
+        var state: UInt64 = 12345
+        func rnd() -> Int32 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int32(truncatingIfNeeded: (state >> 33) % 200) - 100
+        }
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = y * w + x
+                let inside = (x - 192) * (x - 192) + (y - 192) * (y - 192) < 120 * 120
+                terminal[i] = (inside ? 60 : -60) + rnd() * 2
+                for d in 0..<8 { edges[i * 8 + d] = 320 + rnd() }
+            }
+        }
+        var labels = [UInt8](repeating: 0, count: n)
+        let solver = GridMaxFlow()
+        var times: [Double] = []
+        for _ in 0..<5 {
+            let t0 = threadCPUSeconds()
+            terminal.withUnsafeBufferPointer { t in
+                edges.withUnsafeBufferPointer { e in
+                    labels.withUnsafeMutableBufferPointer { l in
+                        _ = solver.solve(width: w, height: h, terminal: t, edges: e, labels: l)
+                    }
+                }
+            }
+            times.append((threadCPUSeconds() - t0) * 1000)
+        }
+        print(String(format: "  max-flow 384×384 8-connected: best %.1f ms cpu of 5", times.min() ?? 0))
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    static func extremePoints(_ m: Mask, box: PixelBox) -> [Click] {
+        func mid(_ pts: [(Int, Int)]) -> Click {
+            let p = pts[pts.count / 2]
+            return Click(x: Double(p.0) + 0.5, y: Double(p.1) + 0.5, kind: .extreme)
+        }
+        return [
+            mid((box.y0..<box.y1).filter { m[box.x0, $0] }.map { (box.x0, $0) }),
+            mid((box.x0..<box.x1).filter { m[$0, box.y0] }.map { ($0, box.y0) }),
+            mid((box.y0..<box.y1).filter { m[box.x1 - 1, $0] }.map { (box.x1 - 1, $0) }),
+            mid((box.x0..<box.x1).filter { m[$0, box.y1 - 1] }.map { ($0, box.y1 - 1) }),
+        ]
+    }
+
+    static func nextClick(gt: Mask, prediction: Mask, clicked: Set<Int>) -> Click? {
+        let n = gt.width * gt.height
+        var fn = [UInt8](repeating: 0, count: n), fp = [UInt8](repeating: 0, count: n)
+        for i in 0..<n {
+            fn[i] = gt.bits[i] != 0 && prediction.bits[i] == 0 ? 1 : 0
+            fp[i] = gt.bits[i] == 0 && prediction.bits[i] != 0 ? 1 : 0
+        }
+        let dfn = DistanceTransform.squaredDistanceToZero(fn, width: gt.width, height: gt.height, outsideIsZero: true)
+        let dfp = DistanceTransform.squaredDistanceToZero(fp, width: gt.width, height: gt.height, outsideIsZero: true)
+        var bestFN = (0.0, -1), bestFP = (0.0, -1)
+        for i in 0..<n where !clicked.contains(i) {
+            if dfn[i] > bestFN.0 { bestFN = (dfn[i], i) }
+            if dfp[i] > bestFP.0 { bestFP = (dfp[i], i) }
+        }
+        let positive = bestFN.0 > bestFP.0
+        let i = positive ? bestFN.1 : bestFP.1
+        guard i >= 0 else { return nil }
+        return Click(x: Double(i % gt.width) + 0.5, y: Double(i / gt.width) + 0.5, kind: positive ? .positive : .negative)
+    }
+
+    static func export(_ input: SegmentationInput, name: String, to dir: String) throws {
+        let png = try ImageFile.encodePNG(input.image)
+        FileManager.default.createFile(atPath: "\(dir)/\(name).png", contents: Data(png))
+        let points = input.clicks.map { [$0.x, $0.y] }
+        let json = try JSONSerialization.data(withJSONObject: ["extremePoints": points])
+        FileManager.default.createFile(atPath: "\(dir)/\(name).json", contents: json)
+    }
+}
