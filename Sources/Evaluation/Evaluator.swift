@@ -81,7 +81,8 @@ public enum Evaluator {
     /// pool: model calls and gateway waits block). Results are identical for any job count.
     ///
     /// - Parameter progress: called (from worker threads) with (done, total) after each object.
-    /// - Throws: the first `DatasetError`, `SegmentationError` or `GatewayError`; the run stops.
+    /// - Throws: `InstanceFailure` wrapping the first `DatasetError`, `SegmentationError` or
+    ///   `GatewayError`; the run stops.
     public static func run(
         dataset: EvaluationDataset, segmenter: any InteractiveSegmenter, options: EvaluationOptions,
         decodeImages: Bool = true, progress: (@Sendable (Int, Int) -> Void)? = nil
@@ -103,7 +104,8 @@ public enum Evaluator {
                     let r = try evaluate(instances[i], dataset: dataset, cache: cache, segmenter: segmenter, options: options)
                     results.withLock { $0[i] = r }
                 } catch {
-                    firstError.withLock { if $0 == nil { $0 = ErrorBox(error: error) } }
+                    let failure = InstanceFailure(instance: instances[i].id, underlying: error)
+                    firstError.withLock { if $0 == nil { $0 = ErrorBox(error: failure) } }
                     return
                 }
                 let n = done.fetchAdd(1) + 1
@@ -182,6 +184,18 @@ public enum Evaluator {
             instance: instance.id, iou: curve, clicks: clicks.map(ClickRecord.init), exhaustedAt: exhaustedAt,
             firstLatencyMicros: latencies[0], correctiveLatencyMicros: Array(latencies.dropFirst()))
     }
+}
+
+/// Why an evaluation run stopped: the object it was on and the error (`DatasetError`,
+/// `SegmentationError` from the model, `GatewayError` from the gateway).
+public struct InstanceFailure: Error, CustomStringConvertible {
+    /// The instance id.
+    public var instance: String
+    /// What went wrong.
+    public var underlying: any Error
+
+    /// "instance X: <error>".
+    public var description: String { "instance \(instance): \(underlying)" }
 }
 
 /// An error crossing threads (errors thrown by models are `Sendable` by protocol).

@@ -91,6 +91,9 @@ struct EvaluatorTests {
         var dataset = try EvaluationDataset(contentsOf: dir)
         dataset.instances[2].mask = "masks/nope.png"
         await #expect { _ = try await Evaluator.run(dataset: dataset, segmenter: InProcessSegmenter(model: DiskBoxModel()), options: EvaluationOptions(jobs: 2)) }
-            throws: { ($0 as? DatasetError)?.description.contains("nope.png") == true }
+            throws: { e in
+                guard let f = e as? InstanceFailure else { return false }
+                return f.instance == "obj1_1" && (f.underlying as? DatasetError)?.description.contains("nope.png") == true
+            }
     }
 }

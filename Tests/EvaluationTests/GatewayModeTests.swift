@@ -68,8 +68,8 @@ final class FakeGateway: Sendable {
             return (id, s.images[id])
         }
         guard let image else { return Self.error(.notFound, "image_not_found") }
-        var clicks = body.extremePoints.map { Click(x: $0[0], y: $0[1], kind: .extreme) }
-        clicks += (body.clicks ?? []).map { Click(x: $0.x, y: $0.y, kind: $0.positive ? .positive : .negative) }
+        let clicks = body.extremePoints.map { Click(x: $0[0], y: $0[1], kind: .extreme) }
+            + (body.clicks ?? []).map { Click(x: $0.x, y: $0.y, kind: $0.positive ? .positive : .negative) }
         let previous = try body.previousMask.map { try Mask(cocoRLE: $0) }
         // Model work off the cooperative pool, as in the real services.
         let mask = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Mask, any Error>) in
@@ -143,7 +143,10 @@ struct GatewayModeTests {
                 _ = try await Evaluator.run(
                     dataset: dataset, segmenter: GatewaySegmenter(client: client), options: EvaluationOptions(limit: 1, jobs: 1),
                     decodeImages: false)
-            } throws: { ($0 as? GatewayError)?.status == 401 && ($0 as? GatewayError)?.code == "unauthorized" }
+            } throws: { e in
+                let g = (e as? InstanceFailure)?.underlying as? GatewayError
+                return g?.status == 401 && g?.code == "unauthorized"
+            }
         }
     }
 
@@ -219,16 +222,20 @@ struct LoadTestPieceTests {
         #expect(s.state == .firstMask)
         #expect(s.clicks.count == 4 && s.clicks.allSatisfy { $0.kind == .extreme })
         let empty = Mask(width: 20, height: 20)
-        #expect(s.advance(after: empty))
+        let first = s.advance(after: empty)
+        #expect(first)
         #expect(s.state == .corrective(1))
         #expect(s.clicks.last == Click(x: 9.5, y: 9.5, kind: .positive))
-        #expect(s.advance(after: empty))
+        let second = s.advance(after: empty)
+        #expect(second)
         #expect(s.state == .corrective(2))
-        #expect(!s.advance(after: empty))
+        let third = s.advance(after: empty)
+        #expect(!third)
         #expect(s.state == .done)
         #expect(s.clicks.count == 6)
         var perfect = try #require(LabelerScript(object: object, correctiveClicks: 5, seed: 0))
-        #expect(!perfect.advance(after: gt))
+        let more = perfect.advance(after: gt)
+        #expect(!more)
         #expect(perfect.state == .done)
         #expect(LabelerScript(object: BenchObject(id: "e", imageBytes: [], groundTruth: empty), correctiveClicks: 1, seed: 0) == nil)
     }
