@@ -1,4 +1,5 @@
 import FewClickCore
+import Proxy
 import Segmentation
 
 /// One prediction of the simulated labeling loop.
@@ -34,10 +35,10 @@ public protocol SegmenterSession: AnyObject {
 }
 
 /// Runs a `SegmentationModel` in-process through exactly the pre- and post-processing the proxy
-/// uses (`CropPlan`: crop and scale around the extreme points and positive clicks, clicks and the
-/// previous mask to crop coordinates — clicks outside the crop dropped, `CropPlan.cropClicks` — paste
-/// back bilinearly and threshold at 0.5), so the masks are
-/// the ones the deployed stack would return. Latency = the `segment` call alone.
+/// uses — the proxy's own `SegmentPipeline` functions (`CropPlan`: crop and scale around the extreme
+/// points and positive clicks, clicks inside the crop and the previous mask to crop coordinates,
+/// paste back bilinearly and threshold at 0.5) — so the masks are the ones the deployed stack would
+/// return. Latency = the `segment` call alone.
 ///
 /// With no extreme points (the click-only protocol), `CropPlan` boxes the positive clicks plus its
 /// margin; a model that needs extreme points throws, and the run reports it.
@@ -81,27 +82,23 @@ public struct InProcessSegmenter: InteractiveSegmenter {
         }
     }
 
-    /// One call through the proxy's pipeline: `CropPlan` for `clicks` (image coordinates), the crop,
-    /// clicks and previous mask mapped into it, the model, and the paste-back to a full-size mask.
+    /// One call through the proxy's own pipeline (`Proxy.SegmentPipeline`): `CropPlan` for `clicks`
+    /// (image coordinates), the crop, the clicks inside it and the previous mask in crop space, the
+    /// model, and the paste-back to a full-size mask thresholded at 0.5.
     ///
     /// - Returns: the mask and the duration of the `segment` call alone.
-    /// - Throws: the model's `SegmentationError`, or one when the model returns a map of the wrong size.
+    /// - Throws: the model's `SegmentationError`, or the proxy's `ProxyError` when the model returns
+    ///   a map of the wrong size.
     public static func predict(
         model: any SegmentationModel, settings: CropSettings, image: RGBImage, clicks: [Click], previous: Mask?,
         sessionKey: String?
     ) throws -> Prediction {
-        let plan = CropPlan(imageWidth: image.width, imageHeight: image.height, clicks: clicks, settings: settings)
-        let input = SegmentationInput(
-            image: plan.crop(image), clicks: plan.cropClicks(clicks),
-            previousMask: previous.map { plan.crop($0) }, sessionKey: sessionKey)
+        let (plan, input) = SegmentPipeline.modelInput(
+            image: image, clicks: clicks, previousMask: previous, settings: settings, sessionKey: sessionKey)
         let clock = ContinuousClock()
         let start = clock.now
         let probability = try model.segment(input)
         let latency = clock.now - start
-        guard probability.width == plan.cropWidth, probability.height == plan.cropHeight else {
-            throw SegmentationError(
-                "model \(model.name) returned \(probability.width)×\(probability.height) for a \(plan.cropWidth)×\(plan.cropHeight) crop")
-        }
-        return Prediction(mask: plan.pasteBack(probability, imageWidth: image.width, imageHeight: image.height), latency: latency)
+        return Prediction(mask: try SegmentPipeline.mask(from: probability, plan: plan), latency: latency)
     }
 }
