@@ -85,6 +85,36 @@ public final class GridMaxFlow {
         return flow
     }
 
+    /// Re-solves after the terminal capacities changed, reusing the flow already found (Kohli and
+    /// Torr, "Dynamic graph cuts", 2007): the residual graph of the last `solve` or `resolve` is kept,
+    /// each pixel's residual terminal capacity moves by its change (a reparameterisation: the energy
+    /// shifts by a constant), and the search continues from there. Much faster than a fresh `solve`
+    /// when few capacities change, as between colour-model iterations.
+    ///
+    /// The labels are exactly those a fresh `solve` of the new problem gives: the source side
+    /// reachable in the residual graph of a maximum flow is the same for every maximum flow.
+    ///
+    /// - Parameters:
+    ///   - terminalChange: `width * height` values, row-major, in the units of `solve`'s `terminal`:
+    ///     new terminal capacity minus the previous one.
+    ///   - labels: receives the labels as in `solve`.
+    /// - Precondition: `solve` ran before on a grid of the same size, and the edge capacities are
+    ///   unchanged.
+    public func resolve(terminalChange: UnsafeBufferPointer<Int32>, labels: UnsafeMutableBufferPointer<UInt8>) {
+        let width = self.width, height = self.height, pw = self.pw
+        let n = width * height
+        precondition(terminalChange.count >= n && labels.count >= n, "max-flow buffer too small")
+        if n == 0 { return }
+        tr.withUnsafeMutableBufferPointer { tr in
+            for y in 0..<height {
+                let src = y * width, dst = (y + 1) * pw + 1
+                for x in 0..<width { tr[dst + x] &+= terminalChange[src + x] }
+            }
+        }
+        _ = run()
+        extractLabels(labels)
+    }
+
     // MARK: - Setup
 
     private func prepare(width: Int, height: Int) {

@@ -183,3 +183,33 @@ struct MaxFlowTests {
         #expect(flow == problem.cutValue(labels: labels))
     }
 }
+
+@Suite("Grid max-flow, warm re-solve")
+struct MaxFlowResolveTests {
+    @Test("resolve after terminal changes gives the labels of a fresh solve and a minimum cut")
+    func resolveMatchesFreshSolve() {
+        var rng = SplitMix64(seed: 2024)
+        let warm = GridMaxFlow(), fresh = GridMaxFlow()
+        for trial in 0..<150 {
+            let w = rng.int(1...8), h = rng.int(1...8)
+            var problem = GridProblem.random(width: w, height: h, rng: &rng, maxEdge: 15, maxTerminal: 30)
+            _ = problem.solve(with: warm)
+            // Change some terminal capacities, as colour-model refits do, several times in a row.
+            for round in 0..<3 {
+                var change = [Int32](repeating: 0, count: w * h)
+                for i in 0..<(w * h) where rng.int(0...2) == 0 {
+                    change[i] = Int32(rng.int(-25...25))
+                    problem.terminal[i] += change[i]
+                }
+                var labels = [UInt8](repeating: 0, count: w * h)
+                change.withUnsafeBufferPointer { c in
+                    labels.withUnsafeMutableBufferPointer { l in warm.resolve(terminalChange: c, labels: l) }
+                }
+                let expected = referenceMaxFlow(capacity: problem.matrix, source: w * h, sink: w * h + 1)
+                let (_, freshLabels) = problem.solve(with: fresh)
+                #expect(labels == freshLabels, "trial \(trial) round \(round)")
+                #expect(problem.cutValue(labels: labels) == expected, "trial \(trial) round \(round): cut is not minimal")
+            }
+        }
+    }
+}

@@ -341,8 +341,16 @@ struct GraphCutEngine {
         return BoxProblem(box: box, fixed: fixed, colors: colors, edges: edges, outward: outward)
     }
 
-    /// One cut with the given colour models: writes 0/1 labels (0 outside the box).
-    func cut(fg: ColorGMM, bg: ColorGMM, prior: [Float], seeds: Seeds, problem: BoxProblem, labels: inout [UInt8]) {
+    /// One cut with the given colour models: writes 0/1 labels (fixed labels outside the window).
+    ///
+    /// - Parameter lastTerminal: the terminal capacities of the previous cut of the same problem,
+    ///   whose flow the solver still holds (then only the change is applied and the search goes on
+    ///   from that flow; the labels are the same as a fresh solve's); nil for a fresh solve.
+    ///   Receives this cut's terminal capacities.
+    func cut(
+        fg: ColorGMM, bg: ColorGMM, prior: [Float], seeds: Seeds, problem: BoxProblem, labels: inout [UInt8],
+        lastTerminal: inout [Int32]?
+    ) {
         let w = width, box = problem.box, bw = box.width, bh = box.height, m = bw * bh
         labels = problem.fixed
         guard m > 0 else { return }
@@ -369,13 +377,22 @@ struct GraphCutEngine {
             }
         }
         var sub = [UInt8](repeating: 0, count: m)
-        terminal.withUnsafeBufferPointer { t in
-            problem.edges.withUnsafeBufferPointer { e in
-                sub.withUnsafeMutableBufferPointer { l in
-                    _ = flow.solve(width: bw, height: bh, terminal: t, edges: e, labels: l)
+        if let last = lastTerminal, last.count == m {
+            var change = [Int32](repeating: 0, count: m)
+            for j in 0..<m { change[j] = terminal[j] &- last[j] }
+            change.withUnsafeBufferPointer { c in
+                sub.withUnsafeMutableBufferPointer { l in flow.resolve(terminalChange: c, labels: l) }
+            }
+        } else {
+            terminal.withUnsafeBufferPointer { t in
+                problem.edges.withUnsafeBufferPointer { e in
+                    sub.withUnsafeMutableBufferPointer { l in
+                        _ = flow.solve(width: bw, height: bh, terminal: t, edges: e, labels: l)
+                    }
                 }
             }
         }
+        lastTerminal = terminal
         for y in 0..<bh {
             for x in 0..<bw { labels[(y + box.y0) * w + (x + box.x0)] = sub[y * bw + x] }
         }
@@ -486,9 +503,11 @@ struct GraphCutEngine {
         let problem = boxProblem(window: window, fixed: fixed)
         var assignments = [UInt8](repeating: 0, count: n)
         var models = fitModels(labels: labels, assignments: &assignments)
+        var lastTerminal: [Int32]?
         for it in 0..<max(1, iterations) {
             if it > 0 { models = refitModels(models, labels: labels, assignments: &assignments) }
-            cut(fg: models.fg, bg: models.bg, prior: prior, seeds: seeds, problem: problem, labels: &labels)
+            cut(fg: models.fg, bg: models.bg, prior: prior, seeds: seeds, problem: problem, labels: &labels,
+                lastTerminal: &lastTerminal)
         }
         postprocess(&labels, seeds: seeds)
         return (labels, contour)
