@@ -5,6 +5,7 @@
 #   infra/lambda/dist/authorizer.zip   bootstrap -> `gateway authorizer` (the TOKEN authorizer)
 #
 # usage: infra/lambda/package.sh [--arch x86_64|arm64] [--scratch-path DIR] [--out DIR] [--max-glibc 2.34]
+#                                [--configuration release|debug]
 #
 # Each zip holds the release binary (Swift runtime and Foundation linked statically with
 # --static-swift-stdlib), a `bootstrap` script that starts it in Lambda mode, and lib/ with every
@@ -29,6 +30,7 @@ arch="$(uname -m)"
 # itself on a newer system: such a zip does not start on Lambda.
 max_glibc="2.34"
 scratch=".build-lambda"
+configuration="release"
 out="infra/lambda/dist"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -36,7 +38,8 @@ while [ $# -gt 0 ]; do
     --scratch-path) scratch="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --max-glibc) max_glibc="$2"; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --configuration) configuration="$2"; shift 2 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -49,10 +52,10 @@ if [ "$arch" != "$host" ]; then
   exit 2
 fi
 
-echo "==> swift build -c release (proxy, gateway) for $arch"
-swift build -c release --scratch-path "$scratch" --product proxy --static-swift-stdlib -Xlinker -s
-swift build -c release --scratch-path "$scratch" --product gateway --static-swift-stdlib -Xlinker -s
-bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
+echo "==> swift build -c $configuration (proxy, gateway) for $arch"
+swift build -c "$configuration" --scratch-path "$scratch" --product proxy --static-swift-stdlib -Xlinker -s
+swift build -c "$configuration" --scratch-path "$scratch" --product gateway --static-swift-stdlib -Xlinker -s
+bin="$(swift build -c "$configuration" --scratch-path "$scratch" --show-bin-path)"
 
 glibc_libs='^(libc|libm|libpthread|libdl|librt|libresolv|libutil|libanl|libnsl|libnss_[a-z]+|libBrokenLocale|libmvec|ld-linux(-x86-64|-aarch64)?)\.so'
 
