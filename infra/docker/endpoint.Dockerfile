@@ -35,9 +35,9 @@ RUN swift build -c release --product endpoint --static-swift-stdlib -Xlinker -s 
 
 # ---------------------------------------------------------------- runtime
 FROM ${RUNTIME_IMAGE}
-# The endpoint links only glibc, libstdc++ and zlib-free system libraries (ldd in infra/README.md);
-# libcurl4/libturbojpeg0/libspng0 are the shared libraries the fewclick binaries use, kept so the
-# same base serves every service. ca-certificates for outbound TLS, tzdata-free.
+# With the Swift runtime static, the endpoint needs only glibc, libstdc++ and libgcc_s (ldd of the
+# build), all in debian:12-slim. libturbojpeg0/libspng0/libcurl4 are what the other fewclick
+# binaries link; installing them keeps this image able to run a model that decodes images itself.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libcurl4 libturbojpeg0 libspng0 \
