@@ -36,11 +36,11 @@ RUN swift build -c release --product endpoint --static-swift-stdlib -Xlinker -s 
 # ---------------------------------------------------------------- runtime
 FROM ${RUNTIME_IMAGE}
 # With the Swift runtime static, the endpoint needs only glibc, libstdc++ and libgcc_s (ldd of the
-# build), all in debian:12-slim. libturbojpeg0/libspng0/libcurl4 are what the other fewclick
-# binaries link; installing them keeps this image able to run a model that decodes images itself.
+# build), all already in debian:12-slim; it links neither libcurl nor the image codecs (the proxy
+# decodes images). ca-certificates only in case a future model fetches weights over TLS.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates libcurl4 libturbojpeg0 libspng0 \
+      ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /opt/ml/model
 COPY --from=build /out/ /
