@@ -107,7 +107,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "CurlHTTP", "LambdaKit",
+                "CurlHTTP", "LambdaKit", "FewClickCore", "ImageCodec",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -33,6 +33,9 @@ struct Up: AsyncParsableCommand {
     @Option(help: "Folder holding the endpoint, proxy and gateway executables (default: next to fewclick).")
     var binDir: String?
     @Option(help: "Seconds to wait for each service to become healthy.") var readyTimeout = 120.0
+    @Flag(inversion: .prefixedNo, help: "Serve the labeling demo page at the gateway's /demo.") var demo = true
+    @Option(help: "Folder with the labeling UI (default: infra/groundtruth of this checkout, found from the working directory or the executables).")
+    var uiDir: String?
 
     func validate() throws {
         for port in [endpointPort, proxyPort, gatewayPort] where !(1...65535).contains(port) {
@@ -50,6 +53,13 @@ struct Up: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment["FEWCLICK_JWT_SECRET"] = secret
         let base = "http://\(host)"
+        let ui = uiFolder()
+        var uiArguments: [String] = []
+        if let ui {
+            uiArguments = ["--ui-dir", ui.path] + (demo ? ["--demo"] : [])
+        } else if demo {
+            printErr("fewclick up: labeling UI folder not found (pass --ui-dir infra/groundtruth); no demo page")
+        }
 
         do {
             try stack.start(
@@ -71,13 +81,15 @@ struct Up: AsyncParsableCommand {
                 name: "gateway", executable: bin.appending(path: "gateway"),
                 arguments: [
                     "serve", "--host", host, "--port", String(gatewayPort), "--proxy-url", "\(base):\(proxyPort)",
-                ] + corsOrigins.flatMap { ["--cors-origin", $0] },
+                ] + corsOrigins.flatMap { ["--cors-origin", $0] } + uiArguments,
                 environment: environment)
             try await waitHealthy(
                 "gateway", url: "\(base):\(gatewayPort)/healthz", client: client, stack: stack, signals: signals)
 
             let token = try await issueToken(gateway: bin.appending(path: "gateway"), environment: environment)
-            printBanner(gatewayURL: "\(base):\(gatewayPort)", token: token, secretGenerated: jwtSecretFile == nil
+            printBanner(
+                gatewayURL: "\(base):\(gatewayPort)", token: token, demo: ui != nil && demo,
+                secretGenerated: jwtSecretFile == nil
                 && ProcessInfo.processInfo.environment["FEWCLICK_JWT_SECRET"] == nil)
         } catch {
             await stack.stopAll()
@@ -167,13 +179,28 @@ struct Up: AsyncParsableCommand {
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private func printBanner(gatewayURL: String, token: String, secretGenerated: Bool) {
+    /// `--ui-dir`, else `infra/groundtruth` under the working directory or above the executables.
+    private func uiFolder() -> URL? {
+        func holdsUI(_ folder: URL) -> Bool {
+            FileManager.default.fileExists(atPath: folder.appending(path: "fewclick-ui.js").path)
+        }
+        if let uiDir { return URL(filePath: uiDir, directoryHint: .isDirectory) }
+        var candidates = [URL(filePath: FileManager.default.currentDirectoryPath, directoryHint: .isDirectory)]
+        var folder = (try? binaryFolder()) ?? URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(folder)
+            folder = folder.deletingLastPathComponent()
+        }
+        return candidates.map { $0.appending(path: "infra/groundtruth", directoryHint: .isDirectory) }.first(where: holdsUI)
+    }
+
+    private func printBanner(gatewayURL: String, token: String, demo: Bool, secretGenerated: Bool) {
         let banner =
             """
 
             fewclick is up.
               gateway   \(gatewayURL)   (POST /v1/segment, GET /healthz)
-              proxy     http://\(host):\(proxyPort)   (Lambda Invoke API)
+            \(demo ? "  demo      \(gatewayURL)/demo   (labeling UI in the browser)\n" : "")  proxy     http://\(host):\(proxyPort)   (Lambda Invoke API)
               endpoint  http://\(host):\(endpointPort)   (SageMaker /ping, /invocations)
             \(secretGenerated ? "  JWT secret: generated for this run (set FEWCLICK_JWT_SECRET to keep tokens valid across runs)\n" : "")
             Dev token (sub=dev, scope=segment, ttl \(tokenTTL)):

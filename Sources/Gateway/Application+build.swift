@@ -68,6 +68,9 @@ public func buildRouter(configuration: GatewayConfiguration, client: CurlClient)
     router.get("/healthz") { _, context in
         await health.handle(logger: context.logger)
     }
+    if let ui = configuration.ui {
+        try await DemoSite(settings: ui, secret: configuration.token.secret).register(on: router)
+    }
     return router
 }
 

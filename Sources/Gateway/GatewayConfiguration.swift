@@ -16,6 +16,8 @@ public struct GatewayConfiguration: Sendable {
     public var throttle: ThrottleSettings?
     /// Whether `GET /healthz` also checks that the proxy's Invoke API answers (503 when it does not).
     public var healthChecksProxy: Bool
+    /// The labeling UI this gateway serves (`/ui/fewclick-ui.js`, and `/demo` when enabled); `nil`: none.
+    public var ui: DemoSettings?
 
     /// The proxy integration: a Lambda Invoke API endpoint and a function name.
     public struct Integration: Sendable {
@@ -47,7 +49,7 @@ public struct GatewayConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8000, token: TokenVerifier.Configuration, cors: CORSPolicy = CORSPolicy(),
         integration: Integration, maxBodyBytes: Int = 10 * 1024 * 1024, throttle: ThrottleSettings? = nil,
-        healthChecksProxy: Bool = false
+        healthChecksProxy: Bool = false, ui: DemoSettings? = nil
     ) {
         self.host = host
         self.port = port
@@ -57,5 +59,6 @@ public struct GatewayConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.throttle = throttle
         self.healthChecksProxy = healthChecksProxy
+        self.ui = ui
     }
 }

@@ -62,6 +62,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Per-principal burst, requests.") var throttleBurst = 20
     @Flag(help: "Make GET /healthz also check that the proxy answers.") var healthChecksProxy = false
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel = "info"
+    @Option(help: "Folder with the labeling UI (fewclick-ui.js, template.liquid.html): serves GET /ui/fewclick-ui.js.")
+    var uiDir: String?
+    @Flag(help: "Also serve the local demo page at /demo (needs --ui-dir; embeds fresh dev tokens: loopback use only).")
+    var demo = false
+    @Option(name: .customLong("demo-label"), help: "Label offered by the demo page (repeatable).")
+    var demoLabels: [String] = ["object", "other-object"]
+
+    func validate() throws {
+        if demo && uiDir == nil { throw ValidationError("--demo needs --ui-dir") }
+    }
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -84,7 +94,8 @@ struct Serve: AsyncParsableCommand {
                 timeout: .milliseconds(Int64(integrationTimeout * 1000))),
             maxBodyBytes: maxBodyBytes,
             throttle: throttleRate > 0 ? ThrottleSettings(ratePerSecond: throttleRate, burst: throttleBurst) : nil,
-            healthChecksProxy: healthChecksProxy)
+            healthChecksProxy: healthChecksProxy,
+            ui: uiDir.map { DemoSettings(uiDirectory: $0, demoEnabled: demo, labels: demoLabels) })
         let client = CurlClient()
         defer { client.shutdown() }
         let app = try await buildApplication(configuration: configuration, client: client, logger: logger)

@@ -12,7 +12,7 @@ apt_pkgs=(libcurl4-openssl-dev libturbojpeg0-dev libspng-dev pkg-config zlib1g-d
 py_pkgs=()
 if [ "${1:-}" = "--test" ]; then
   apt_pkgs+=(chromium chromium-driver python3 python3-pip)
-  py_pkgs+=(cfn-lint aws-sam-translator selenium boto3 PyYAML)
+  py_pkgs+=(pytest cfn-lint aws-sam-translator selenium boto3 PyYAML)
 fi
 
 missing=()
