@@ -29,6 +29,8 @@ arch="$(uname -m)"
 # AL2023 (provided.al2023) ships glibc 2.34. Raising this only makes sense to test the packaging
 # itself on a newer system: such a zip does not start on Lambda.
 max_glibc="2.34"
+# Its own scratch path: --static-swift-stdlib objects must not mix with a normal build's (sharing one
+# leaves objects whose autolink entries break later dynamic links: "cannot find -lCoreFoundation").
 scratch=".build-lambda"
 configuration="release"
 out="infra/lambda/dist"
