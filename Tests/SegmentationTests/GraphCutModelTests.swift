@@ -126,6 +126,30 @@ struct GraphCutModelTests {
         }
     }
 
+    @Test("degenerate inputs: tiny crops, repeated or outside clicks give a map, absurd ones an error")
+    func degenerateInputs() throws {
+        let tiny = RGBImage(width: 1, height: 1, fill: (10, 20, 30))
+        let one = Click(x: 0.5, y: 0.5, kind: .extreme)
+        let p1 = try model.segment(SegmentationInput(image: tiny, clicks: [one, one, one, one]))
+        #expect(p1.width == 1 && p1.height == 1 && p1[0, 0] >= 128)
+        let (image, _) = texturedScene()
+        let outside = [Click(x: -50, y: -50, kind: .extreme), Click(x: -40, y: -45, kind: .extreme),
+                       Click(x: 500, y: 400, kind: .negative)]
+        let p2 = try model.segment(SegmentationInput(image: image, clicks: outside))
+        #expect(p2.width == image.width && p2.pixels.allSatisfy { $0 < 128 })
+        let previous = GrayImage(width: 3, height: 3, fill: 255)  // wrong size: ignored
+        let p3 = try model.segment(SegmentationInput(
+            image: image, clicks: [Click(x: 10, y: 10, kind: .extreme), Click(x: 10, y: 10, kind: .positive)],
+            previousMask: previous))
+        #expect(p3[10, 10] >= 128)
+        #expect(throws: SegmentationError.self) {
+            try model.segment(SegmentationInput(image: image, clicks: [Click(x: 1e300, y: 3, kind: .extreme)]))
+        }
+        #expect(throws: SegmentationError.self) {
+            try model.segment(SegmentationInput(image: image, clicks: [Click(x: .nan, y: 3, kind: .extreme)]))
+        }
+    }
+
     @Test("probability map is confident far from the cut and near 0.5 at it")
     func probabilityRamp() throws {
         let (image, gt) = texturedScene()

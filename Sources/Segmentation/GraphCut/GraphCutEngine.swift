@@ -129,6 +129,8 @@ struct GraphCutEngine {
         let boxClicks = clicks.filter { $0.kind != .negative }
         var box = PixelBox.bounding(boxClicks.map(\.point)) ?? PixelBox(x0: 0, y0: 0, x1: w, y1: h)
         box = box.expanded(dx: settings.boxSlack, dy: settings.boxSlack).clipped(width: w, height: h)
+        // Clicks entirely outside the crop clip to an inverted box: make it a well-formed empty one.
+        box = PixelBox(x0: box.x0, y0: box.y0, x1: max(box.x0, box.x1), y1: max(box.y0, box.y1))
         var hard = [UInt8](repeating: 2, count: n)
         for y in box.y0..<box.y1 {
             for x in box.x0..<box.x1 { hard[y * w + x] = 0 }

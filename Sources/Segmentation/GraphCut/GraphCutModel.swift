@@ -44,15 +44,17 @@ public final class GraphCutModel: SegmentationModel {
 
     /// Segments one object on the crop.
     ///
-    /// - Throws: `SegmentationError` when there is no extreme point or the crop is empty.
+    /// - Throws: `SegmentationError` when there is no extreme point, the crop is empty, or a click
+    ///   coordinate is not finite or beyond ±10⁷ pixels. Clicks outside the crop are otherwise allowed.
     public func segment(_ input: SegmentationInput) throws -> GrayImage {
         let image = input.image
         guard image.width > 0, image.height > 0 else { throw SegmentationError("empty image") }
         guard input.clicks.contains(where: { $0.kind == .extreme }) else {
             throw SegmentationError("graphcut needs the extreme points")
         }
-        for c in input.clicks where !(c.x.isFinite && c.y.isFinite) {
-            throw SegmentationError("click coordinates must be finite")
+        // Bounded coordinates (far beyond any crop) keep pixel arithmetic in range.
+        for c in input.clicks where !(c.x.isFinite && c.y.isFinite && abs(c.x) < 1e7 && abs(c.y) < 1e7) {
+            throw SegmentationError("click coordinates must be finite and within ±10⁷ pixels")
         }
         let cached = lookup(image: image, sessionKey: input.sessionKey)
         let features = cached?.features ?? CropFeatures(image: image, settings: settings)
