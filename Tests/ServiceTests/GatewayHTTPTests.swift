@@ -440,12 +440,29 @@ struct GatewayHTTPTests {
         }
     }
 
-    @Test("healthz answers 200")
+    @Test("healthz answers 200, and with the proxy check 503 when the proxy is unreachable")
     func health() async throws {
         try await withGateway { client in
             try await client.execute(uri: "/healthz", method: .get) { (response) throws in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("ok"))
+            }
+        }
+        try await withGateway(configure: { $0.healthChecksProxy = true }) { client in
+            try await client.execute(uri: "/healthz", method: .get) { (response) throws in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("reachable"))
+            }
+        }
+        let curl = CurlClient()
+        defer { curl.shutdown() }
+        var configuration = Self.configuration(invokeURL: "http://127.0.0.1:1")
+        configuration.healthChecksProxy = true
+        let app = try await buildApplication(configuration: configuration, client: curl)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { (response) throws in
+                #expect(response.status == .serviceUnavailable)
+                #expect(try Self.errorCode(response) == "proxy_unavailable")
             }
         }
     }
