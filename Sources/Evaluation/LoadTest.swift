@@ -127,6 +127,23 @@ public struct LoadTestOptions: Sendable {
     }
 }
 
+extension LoadTestOptions {
+    /// Parses a test length: "60s", "1.5s", "500ms", "2m", "1h", or a bare number of seconds.
+    /// Returns nil for anything else, and for lengths that are not positive or exceed one day.
+    public static func parseDuration(_ text: String) -> Duration? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var number = Substring(text.trimmingCharacters(in: .whitespaces))
+        var factor = 1.0
+        for (suffix, f) in units where number.hasSuffix(suffix) {
+            number = number.dropLast(suffix.count)
+            factor = f
+            break
+        }
+        guard let value = Double(number), value > 0, value * factor <= 86_400 else { return nil }
+        return .milliseconds(Int64((value * factor * 1000).rounded()))
+    }
+}
+
 /// The figures of a load test.
 public struct LoadTestReport: Sendable, Codable {
     /// "closed" or "open".

@@ -59,20 +59,12 @@ struct Bench: AsyncParsableCommand {
         if let duration { _ = try Self.parseDuration(duration) }
     }
 
-    /// "60s", "1.5s", "500ms", "2m", "1h" or a bare number of seconds.
+    /// A test length, or a validation error naming the bad text.
     static func parseDuration(_ text: String) throws -> Duration {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        var number = Substring(text.trimmingCharacters(in: .whitespaces))
-        var factor = 1.0
-        for (suffix, f) in units where number.hasSuffix(suffix) {
-            number = number.dropLast(suffix.count)
-            factor = f
-            break
-        }
-        guard let value = Double(number), value > 0, value * factor <= 86_400 else {
+        guard let d = LoadTestOptions.parseDuration(text) else {
             throw ValidationError("bad duration '\(text)' (examples: 60s, 500ms, 2m)")
         }
-        return .milliseconds(Int64((value * factor * 1000).rounded()))
+        return d
     }
 
     func run() async throws {

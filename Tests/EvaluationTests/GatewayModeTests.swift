@@ -240,6 +240,20 @@ struct LoadTestPieceTests {
         #expect(LabelerScript(object: BenchObject(id: "e", imageBytes: [], groundTruth: empty), correctiveClicks: 1, seed: 0) == nil)
     }
 
+    @Test("test lengths parse with units and reject nonsense")
+    func durations() {
+        #expect(LoadTestOptions.parseDuration("60s") == .seconds(60))
+        #expect(LoadTestOptions.parseDuration("500ms") == .milliseconds(500))
+        #expect(LoadTestOptions.parseDuration("2m") == .seconds(120))
+        #expect(LoadTestOptions.parseDuration("1.5") == .milliseconds(1500))
+        #expect(LoadTestOptions.parseDuration("1h") == .seconds(3600))
+        #expect(LoadTestOptions.parseDuration("0s") == nil)
+        #expect(LoadTestOptions.parseDuration("-3s") == nil)
+        #expect(LoadTestOptions.parseDuration("2d") == nil)
+        #expect(LoadTestOptions.parseDuration("fast") == nil)
+        #expect(LoadTestOptions.parseDuration("25h") == nil)
+    }
+
     @Test("latency histogram merges and summarises in ms")
     func histogram() {
         var a = LatencyHistogram(), b = LatencyHistogram()
