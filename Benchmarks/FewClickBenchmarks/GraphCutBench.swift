@@ -169,9 +169,9 @@ enum GraphCutBench {
 
     static func export(_ input: SegmentationInput, name: String, to dir: String) throws {
         let png = try ImageFile.encodePNG(input.image)
-        FileManager.default.createFile(atPath: "\(dir)/\(name).png", contents: Data(png))
+        _ = FileManager.default.createFile(atPath: "\(dir)/\(name).png", contents: Data(png))
         let points = input.clicks.map { [$0.x, $0.y] }
         let json = try JSONSerialization.data(withJSONObject: ["extremePoints": points])
-        FileManager.default.createFile(atPath: "\(dir)/\(name).json", contents: json)
+        _ = FileManager.default.createFile(atPath: "\(dir)/\(name).json", contents: json)
     }
 }
