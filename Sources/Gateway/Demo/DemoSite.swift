@@ -44,17 +44,24 @@ struct DemoSite: Sendable {
     let settings: DemoSettings
     let issuer: TokenIssuer
     let samples: [DemoSample]
+    /// The UI files, read once at start-up (no blocking file I/O on request paths); nil when missing.
+    let script: [UInt8]?
+    let template: [UInt8]?
 
     init(settings: DemoSettings, secret: [UInt8]) async throws {
         self.settings = settings
         self.issuer = try await TokenIssuer(secret: secret)
         self.samples = settings.demoEnabled ? try DemoSite.makeSamples() : []
+        let folder = URL(fileURLWithPath: settings.uiDirectory)
+        self.script = FileManager.default.contents(atPath: folder.appendingPathComponent("fewclick-ui.js").path).map { [UInt8]($0) }
+        self.template = FileManager.default.contents(atPath: folder.appendingPathComponent("template.liquid.html").path)
+            .map { [UInt8]($0) }
     }
 
     /// Registers the routes on `router`.
     func register(on router: Router<GatewayRequestContext>) {
         router.get("/ui/fewclick-ui.js") { _, _ in
-            let bytes = try readUIFile("fewclick-ui.js")
+            let bytes = try uiFile(script, named: "fewclick-ui.js")
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/javascript; charset=utf-8", .cacheControl: "no-cache"],
@@ -98,19 +105,18 @@ struct DemoSite: Sendable {
         }
     }
 
-    private func readUIFile(_ name: String) throws -> [UInt8] {
-        let path = URL(fileURLWithPath: settings.uiDirectory).appendingPathComponent(name).path
-        guard let data = FileManager.default.contents(atPath: path) else {
+    private func uiFile(_ bytes: [UInt8]?, named name: String) throws -> [UInt8] {
+        guard let bytes else {
             throw GatewayError(
                 .internalServerError, code: "ui_not_found", message: "the UI file \(name) is not installed on this gateway")
         }
-        return [UInt8](data)
+        return bytes
     }
 
     /// The Ground Truth template with its Liquid values filled from local configuration. The
     /// Crowd HTML Elements script is left out (it needs the internet); the UI then uses its plain form.
     func renderDemoPage(sample: Int) async throws -> String {
-        guard let template = String(bytes: try readUIFile("template.liquid.html"), encoding: .utf8) else {
+        guard let template = String(bytes: try uiFile(template, named: "template.liquid.html"), encoding: .utf8) else {
             throw GatewayError(.internalServerError, code: "ui_not_found", message: "the template is not UTF-8")
         }
         let token = try await issuer.issue(subject: "demo", ttl: settings.tokenTTL)
