@@ -116,11 +116,49 @@ public struct ColorGMM: Sendable, Equatable {
     }
 
     /// Writes `-log p(color)` (natural log, density over 0…255 colour units) for every sample.
+    ///
+    /// Evaluated in blocks of pixels, one component at a time, with `FastMath` for the log-sum-exp,
+    /// so the loops vectorise.
     public func negativeLogLikelihood(colors: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
         let model = Evaluator(self)
         let n = out.count
-        for i in 0..<n {
-            out[i] = model.negLog(colors[3 * i], colors[3 * i + 1], colors[3 * i + 2])
+        precondition(colors.count >= 3 * n, "colour buffer too small")
+        let k = model.k
+        let block = 256
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: block * (k + 1)) { scratch in
+            let base = scratch.baseAddress!
+            let mx = base + k * block
+            model.p.withUnsafeBufferPointer { p in
+                var start = 0
+                while start < n {
+                    let m = Swift.min(block, n - start)
+                    let c3 = colors.baseAddress! + 3 * start
+                    for i in 0..<m { mx[i] = -Float.infinity }
+                    for c in 0..<k {
+                        let o = c * 10
+                        let m0 = p[o], m1 = p[o + 1], m2 = p[o + 2]
+                        let a00 = p[o + 3], a01 = p[o + 4], a02 = p[o + 5], a11 = p[o + 6], a12 = p[o + 7], a22 = p[o + 8]
+                        let ln = p[o + 9]
+                        let v = base + c * block
+                        for i in 0..<m {
+                            let dr = c3[3 * i] - m0, dg = c3[3 * i + 1] - m1, db = c3[3 * i + 2] - m2
+                            let q = dr * (a00 * dr + a01 * dg + a02 * db) + dg * (a11 * dg + a12 * db) + a22 * db * db
+                            let x = ln - 0.5 * q
+                            v[i] = x
+                            mx[i] = x > mx[i] ? x : mx[i]
+                        }
+                    }
+                    let o = out.baseAddress! + start
+                    for i in 0..<m { o[i] = 0 }
+                    for c in 0..<k {
+                        let v = base + c * block
+                        for i in 0..<m { o[i] += FastMath.exp(v[i] - mx[i]) }
+                    }
+                    // The sum is at least 1 (the largest term is e^0).
+                    for i in 0..<m { o[i] = -(mx[i] + FastMath.log(o[i])) }
+                    start += m
+                }
+            }
         }
     }
 
@@ -282,24 +320,6 @@ public struct ColorGMM: Sendable, Equatable {
                 if v > bestV { bestV = v; best = c }
             }
             return best
-        }
-
-        func negLog(_ r: Float, _ g: Float, _ b: Float) -> Float {
-            var mx = -Float.infinity
-            var vals = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
-            let kk = min(k, 8)  // fit never makes more than 8
-            withUnsafeMutableBytes(of: &vals) { raw in
-                let v = raw.bindMemory(to: Float.self)
-                for c in 0..<kk {
-                    let x = logComponent(c, r, g, b)
-                    v[c] = x
-                    if x > mx { mx = x }
-                }
-                var s: Float = 0
-                for c in 0..<kk { s += expf(v[c] - mx) }
-                mx += logf(s)
-            }
-            return -mx
         }
     }
 }

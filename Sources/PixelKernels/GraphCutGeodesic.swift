@@ -1,16 +1,42 @@
-/// Shortest paths on an 8-connected pixel grid with per-pixel costs (Dijkstra with a binary heap).
+/// Shortest paths on an 8-connected pixel grid with per-pixel costs (Dijkstra with an indexed
+/// binary heap).
 ///
 /// The length of a step between 8-neighbours `p` and `q` is `(cost[p] + cost[q]) / 2 × |pq|`
 /// (|pq| = 1 or √2 pixels). Used for geodesic distances from clicks and for the cheapest paths along
-/// image edges between consecutive extreme points. Deterministic: ties in the heap are broken by
-/// pixel index. Buffers are reused between runs; not thread-safe (one instance per thread).
+/// image edges between consecutive extreme points. Deterministic: pixels are settled in the order of
+/// (distance, pixel index). The heap holds each open pixel once (decrease-key through a position
+/// index), in flat buffers that are reused between runs; not thread-safe (one instance per thread).
 public final class GridDijkstra {
-    private var heapKey: [Float] = []
-    private var heapNode: [Int32] = []
-    private var done: [UInt8] = []
+    /// Heap entries: distance and pixel, at heap positions 0..<count.
+    private var heapKey: UnsafeMutablePointer<Float>
+    private var heapNode: UnsafeMutablePointer<Int32>
+    /// Per pixel: its heap position, -1 when not in the heap, -2 once settled.
+    private var position: UnsafeMutablePointer<Int32>
+    private var capacity = 0
 
     /// Creates a solver; buffers grow on demand.
-    public init() {}
+    public init() {
+        heapKey = .allocate(capacity: 1)
+        heapNode = .allocate(capacity: 1)
+        position = .allocate(capacity: 1)
+    }
+
+    deinit {
+        heapKey.deallocate()
+        heapNode.deallocate()
+        position.deallocate()
+    }
+
+    private func reserve(_ n: Int) {
+        guard n > capacity else { return }
+        heapKey.deallocate()
+        heapNode.deallocate()
+        position.deallocate()
+        heapKey = .allocate(capacity: n)
+        heapNode = .allocate(capacity: n)
+        position = .allocate(capacity: n)
+        capacity = n
+    }
 
     /// Computes distances from a set of seed pixels.
     ///
@@ -31,82 +57,87 @@ public final class GridDijkstra {
         distances: UnsafeMutableBufferPointer<Float>, predecessors: UnsafeMutableBufferPointer<Int32>? = nil
     ) {
         let n = width * height
-        precondition(cost.count >= n && distances.count >= n)
-        if done.count < n { done = [UInt8](repeating: 0, count: n) }
-        for i in 0..<n { distances[i] = .infinity }
+        precondition(width >= 0 && height >= 0 && cost.count >= n && distances.count >= n)
+        precondition(allowed.map { $0.count >= n } ?? true && predecessors.map { $0.count >= n } ?? true)
+        if n == 0 { return }
+        reserve(n)
+        let key = heapKey, node = heapNode, pos = position
+        for i in 0..<n { distances[i] = .infinity; pos[i] = -1 }
         if let predecessors { for i in 0..<n { predecessors[i] = -1 } }
-        heapKey.removeAll(keepingCapacity: true)
-        heapNode.removeAll(keepingCapacity: true)
-        let diag: Float = 1.41421356
-        done.withUnsafeMutableBufferPointer { done in
-            for i in 0..<n { done[i] = 0 }
-            for s in seeds where s >= 0 && s < n && distances[s] != 0 {
-                distances[s] = 0
-                push(0, Int32(s))
+        var count = 0
+
+        @inline(__always) func less(_ ka: Float, _ na: Int32, _ kb: Float, _ nb: Int32) -> Bool {
+            ka < kb || (ka == kb && na < nb)
+        }
+        // Moves the entry (k, v) up from heap position i and stores it.
+        @inline(__always) func siftUp(_ start: Int, _ k: Float, _ v: Int32) {
+            var i = start
+            while i > 0 {
+                let p = (i &- 1) >> 1
+                let pk = key[p], pv = node[p]
+                if !less(k, v, pk, pv) { break }
+                key[i] = pk; node[i] = pv; pos[Int(pv)] = Int32(truncatingIfNeeded: i)
+                i = p
             }
-            while !heapKey.isEmpty {
-                let (d, node) = pop()
-                let u = Int(node)
-                if done[u] != 0 || d > distances[u] { continue }
-                done[u] = 1
-                if u == target { break }
-                let ux = u % width, uy = u / width
-                let cu = cost[u]
-                for dy in -1...1 {
-                    let vy = uy + dy
-                    if vy < 0 || vy >= height { continue }
-                    for dx in -1...1 {
-                        if dx == 0 && dy == 0 { continue }
-                        let vx = ux + dx
-                        if vx < 0 || vx >= width { continue }
-                        let v = vy * width + vx
-                        if done[v] != 0 { continue }
-                        if let allowed, allowed[v] == 0 { continue }
-                        let step = (cu + cost[v]) * 0.5 * (dx != 0 && dy != 0 ? diag : 1)
-                        let nd = d + step
-                        if nd < distances[v] && nd <= maxDistance {
-                            distances[v] = nd
-                            predecessors?[v] = Int32(truncatingIfNeeded: u)
-                            push(nd, Int32(truncatingIfNeeded: v))
+            key[i] = k; node[i] = v; pos[Int(v)] = Int32(truncatingIfNeeded: i)
+        }
+
+        for s in seeds where s >= 0 && s < n && pos[s] == -1 {
+            distances[s] = 0
+            siftUp(count, 0, Int32(truncatingIfNeeded: s))
+            count += 1
+        }
+        let diag: Float = 1.41421356
+        let targetIndex = target ?? -1
+        while count > 0 {
+            // Pop the minimum.
+            let u = Int(node[0])
+            let d = key[0]
+            pos[u] = -2
+            count -= 1
+            if count > 0 {
+                let lk = key[count], lv = node[count]
+                var i = 0
+                while true {
+                    let l = 2 &* i &+ 1
+                    if l >= count { break }
+                    var m = l
+                    let r = l &+ 1
+                    if r < count && less(key[r], node[r], key[l], node[l]) { m = r }
+                    if !less(key[m], node[m], lk, lv) { break }
+                    key[i] = key[m]; node[i] = node[m]; pos[Int(node[i])] = Int32(truncatingIfNeeded: i)
+                    i = m
+                }
+                key[i] = lk; node[i] = lv; pos[Int(lv)] = Int32(truncatingIfNeeded: i)
+            }
+            if u == targetIndex { break }
+            let ux = u % width, uy = u / width
+            let cu = cost[u]
+            for dy in -1...1 {
+                let vy = uy &+ dy
+                if vy < 0 || vy >= height { continue }
+                for dx in -1...1 {
+                    if dx == 0 && dy == 0 { continue }
+                    let vx = ux &+ dx
+                    if vx < 0 || vx >= width { continue }
+                    let v = vy &* width &+ vx
+                    let pv = pos[v]
+                    if pv == -2 { continue }
+                    if let allowed, allowed[v] == 0 { continue }
+                    let step = (cu + cost[v]) * 0.5 * (dx != 0 && dy != 0 ? diag : 1)
+                    let nd = d + step
+                    if nd < distances[v] && nd <= maxDistance {
+                        distances[v] = nd
+                        predecessors?[v] = Int32(truncatingIfNeeded: u)
+                        if pv >= 0 {
+                            siftUp(Int(pv), nd, Int32(truncatingIfNeeded: v))
+                        } else {
+                            siftUp(count, nd, Int32(truncatingIfNeeded: v))
+                            count += 1
                         }
                     }
                 }
             }
         }
-    }
-
-    @inline(__always)
-    private func less(_ a: Int, _ b: Int) -> Bool {
-        heapKey[a] < heapKey[b] || (heapKey[a] == heapKey[b] && heapNode[a] < heapNode[b])
-    }
-
-    private func push(_ key: Float, _ node: Int32) {
-        heapKey.append(key)
-        heapNode.append(node)
-        var i = heapKey.count - 1
-        while i > 0 {
-            let p = (i - 1) >> 1
-            if less(i, p) {
-                heapKey.swapAt(i, p); heapNode.swapAt(i, p); i = p
-            } else { break }
-        }
-    }
-
-    private func pop() -> (Float, Int32) {
-        let top = (heapKey[0], heapNode[0])
-        let last = heapKey.count - 1
-        heapKey.swapAt(0, last); heapNode.swapAt(0, last)
-        heapKey.removeLast(); heapNode.removeLast()
-        var i = 0
-        let n = heapKey.count
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < n && less(l, m) { m = l }
-            if r < n && less(r, m) { m = r }
-            if m == i { break }
-            heapKey.swapAt(i, m); heapNode.swapAt(i, m); i = m
-        }
-        return top
     }
 }

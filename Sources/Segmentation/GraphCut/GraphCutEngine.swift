@@ -24,81 +24,15 @@ struct CropFeatures: Sendable {
                 for i in 0..<(n * 3) { c[i] = Float(px[i]) }
             }
         }
-        // β from the mean squared colour difference over forward 8-neighbour pairs.
-        let forward = [4, 6, 7, 5]  // right, down, down-right, down-left
-        var sum = 0.0
-        var pairs = 0
-        var diff = [Float](repeating: 0, count: n * 4)
-        colors.withUnsafeBufferPointer { c in
-            diff.withUnsafeMutableBufferPointer { diff in
-                for y in 0..<h {
-                    for x in 0..<w {
-                        let i = y * w + x
-                        for (k, d) in forward.enumerated() {
-                            let o = GridMaxFlow.directions[d]
-                            let nx = x + o.dx, ny = y + o.dy
-                            guard nx >= 0, nx < w, ny < h else { continue }
-                            let j = ny * w + nx
-                            let dr = c[3 * i] - c[3 * j], dg = c[3 * i + 1] - c[3 * j + 1], db = c[3 * i + 2] - c[3 * j + 2]
-                            let s = dr * dr + dg * dg + db * db
-                            diff[i * 4 + k] = s
-                            sum += Double(s)
-                            pairs += 1
-                        }
-                    }
-                }
-            }
-        }
-        let beta = sum > 0 ? Float(Double(pairs) / (2 * sum)) : 0
-        var pairwise = [Int32](repeating: 0, count: n * 8)
-        let gamma = Float(settings.smoothness * settings.flowScale)
-        pairwise.withUnsafeMutableBufferPointer { pw in
-            diff.withUnsafeBufferPointer { diff in
-                for y in 0..<h {
-                    for x in 0..<w {
-                        let i = y * w + x
-                        for (k, d) in forward.enumerated() {
-                            let o = GridMaxFlow.directions[d]
-                            let nx = x + o.dx, ny = y + o.dy
-                            guard nx >= 0, nx < w, ny < h else { continue }
-                            let j = ny * w + nx
-                            let len: Float = (o.dx != 0 && o.dy != 0) ? 1.41421356 : 1
-                            let raw = gamma * expf(-beta * diff[i * 4 + k]) / len
-                            // Settings come from configuration files: keep capacities in range.
-                            let v = raw.isFinite ? Int32(min(max(raw, 0), Float(1 << 24)).rounded()) : 0
-                            pw[i * 8 + d] = v
-                            pw[j * 8 + (7 - d)] = v
-                        }
-                    }
-                }
-            }
-        }
-        // Edge map: per-channel central differences, max over channels, relative to the mean.
-        var edge = [Float](repeating: 0, count: n)
-        var edgeSum = 0.0
-        colors.withUnsafeBufferPointer { c in
-            edge.withUnsafeMutableBufferPointer { e in
-                for y in 0..<h {
-                    let y0 = max(0, y - 1), y1 = min(h - 1, y + 1)
-                    for x in 0..<w {
-                        let x0 = max(0, x - 1), x1 = min(w - 1, x + 1)
-                        var m: Float = 0
-                        for ch in 0..<3 {
-                            let gx = c[3 * (y * w + x1) + ch] - c[3 * (y * w + x0) + ch]
-                            let gy = c[3 * (y1 * w + x) + ch] - c[3 * (y0 * w + x) + ch]
-                            m = max(m, (gx * gx + gy * gy).squareRoot())
-                        }
-                        e[y * w + x] = m
-                        edgeSum += Double(m)
-                    }
-                }
-                let mean = Float(max(edgeSum / Double(max(n, 1)), 1e-3))
-                for i in 0..<n { e[i] /= mean }
-            }
+        let limit = Float(1 << 24)
+        (pairwise, edge) = colors.withUnsafeBufferPointer { c in
+            (
+                ContrastWeights.capacities(
+                    colors: c, width: w, height: h, gamma: Float(settings.smoothness * settings.flowScale), limit: limit),
+                ContrastWeights.edgeStrength(colors: c, width: w, height: h)
+            )
         }
         self.colors = colors
-        self.pairwise = pairwise
-        self.edge = edge
     }
 }
 
@@ -374,7 +308,9 @@ struct GraphCutEngine {
                 case 2: terminal[j] = -hardValue
                 default:
                     let t = (dbg[j] - dfg[j] + prior[i]) * scale + problem.outward[j]
-                    terminal[j] = t.isFinite ? Int32(min(max(t, -limit), limit).rounded()) : 0
+                    // Round half away from zero by truncation (a libm `roundf` call per pixel otherwise).
+                    let c = t.isFinite ? min(max(t, -limit), limit) : 0
+                    terminal[j] = Int32(c + (c < 0 ? -0.5 : 0.5))
                 }
             }
         }
