@@ -11,9 +11,10 @@ import Segmentation
 /// each a warm start from the previous mask with a session key, as the endpoint sees them.
 ///
 /// Prints p50/p90 of the per-call time of `segment` (thread CPU time, which other processes on a
-/// shared machine do not inflate, and wall time). With `export-dir`, also writes each first-mask crop
-/// (`<instance>.png`) and its crop-space extreme points (`<instance>.json`) so that
-/// `Benchmarks/grabcut_opencv.py` can time OpenCV's GrabCut on exactly the same crops.
+/// shared machine do not inflate, and wall time). With `export-dir`, also writes every call's crop,
+/// clicks and previous mask (`<instance>_<k>.*`, k = 0 for the first mask) and the per-call CPU times
+/// (`fewclick_times.json`), so that `Benchmarks/grabcut_opencv.py` can time OpenCV's GrabCut on
+/// exactly the same crops and clicks and print the ratios.
 enum GraphCutBench {
     static func run(arguments: [String]) throws {
         let dataset = arguments.count > 0 ? arguments[0] : "../shared/datasets/coco128-dev"
@@ -70,10 +71,10 @@ enum GraphCutBench {
                 if k == 0 {
                     firstCPU.append(cpu); firstWall.append(wall)
                     cropPixels.append(plan.cropWidth * plan.cropHeight)
-                    if let exportDir { try export(input, name: row[ci], to: exportDir) }
                 } else {
                     clickCPU.append(cpu); clickWall.append(wall)
                 }
+                if let exportDir { try export(input, name: "\(row[ci])_\(k)", to: exportDir) }
                 let prediction = plan.pasteBack(probability, imageWidth: image.width, imageHeight: image.height)
                 previous = prediction
                 if k == clickCount { break }
@@ -86,6 +87,10 @@ enum GraphCutBench {
             guard !xs.isEmpty else { return "-" }
             let s = xs.sorted()
             return String(format: "%.1f", s[min(s.count - 1, Int((Double(s.count - 1) * p).rounded()))])
+        }
+        if let exportDir {
+            let times = try JSONSerialization.data(withJSONObject: ["first": firstCPU, "click": clickCPU])
+            _ = FileManager.default.createFile(atPath: "\(exportDir)/fewclick_times.json", contents: times)
         }
         print("graphcut on \(firstCPU.count) objects of \(dataset), crops up to \(CropSettings.default.maxSide) px (median \(pct(cropPixels.map(Double.init), 0.5)) px²)")
         print("  first mask  cpu p50 \(pct(firstCPU, 0.5)) ms  p90 \(pct(firstCPU, 0.9)) ms   wall p50 \(pct(firstWall, 0.5)) ms  p90 \(pct(firstWall, 0.9)) ms")
@@ -167,11 +172,19 @@ enum GraphCutBench {
         return Click(x: Double(i % gt.width) + 0.5, y: Double(i / gt.width) + 0.5, kind: positive ? .positive : .negative)
     }
 
+    /// Writes one call's crop (`<name>.png`), its crop-space clicks (`<name>.json`: `extremePoints`
+    /// as [x, y] and `clicks` as [x, y, "positive"|"negative"]) and, for a corrective click, the
+    /// previous mask in crop space (`<name>_prev.png`).
     static func export(_ input: SegmentationInput, name: String, to dir: String) throws {
         let png = try ImageFile.encodePNG(input.image)
         _ = FileManager.default.createFile(atPath: "\(dir)/\(name).png", contents: Data(png))
-        let points = input.clicks.map { [$0.x, $0.y] }
-        let json = try JSONSerialization.data(withJSONObject: ["extremePoints": points])
+        let points = input.clicks.filter { $0.kind == .extreme }.map { [$0.x, $0.y] }
+        let clicks: [[Any]] = input.clicks.filter { $0.kind != .extreme }.map { [$0.x, $0.y, $0.kind == .positive ? "positive" : "negative"] }
+        let json = try JSONSerialization.data(withJSONObject: ["extremePoints": points, "clicks": clicks])
         _ = FileManager.default.createFile(atPath: "\(dir)/\(name).json", contents: json)
+        if let previous = input.previousMask {
+            let prev = try ImageFile.encodePNG(previous)
+            _ = FileManager.default.createFile(atPath: "\(dir)/\(name)_prev.png", contents: Data(prev))
+        }
     }
 }

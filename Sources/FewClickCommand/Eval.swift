@@ -23,6 +23,11 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Model to run in-process (\(ModelCatalog.names.joined(separator: ", "))). Default: \(ModelCatalog.defaultModelName).")
     var model: String?
 
+    @Option(help: ArgumentHelp(
+        "graphcut settings to evaluate instead of the defaults: a JSON object with any subset of the fields documented in the README (the `settings` of the endpoint's fewclick.json).",
+        valueName: "file"))
+    var settings: String?
+
     @Option(help: ArgumentHelp("Evaluate a deployed gateway instead: its base URL.", valueName: "url"))
     var gateway: String?
 
@@ -68,6 +73,25 @@ struct Eval: AsyncParsableCommand {
                 throw ValidationError("unknown model '\(name)'; known: \(ModelCatalog.names.joined(separator: ", "))")
             }
         }
+        if settings != nil {
+            guard gateway == nil, (model ?? ModelCatalog.defaultModelName) == "graphcut" else {
+                throw ValidationError("--settings applies to the in-process graphcut model only")
+            }
+            _ = try graphCutSettings()
+        }
+    }
+
+    /// The settings from `--settings`, or nil without it.
+    func graphCutSettings() throws -> GraphCutSettings? {
+        guard let settings else { return nil }
+        guard let data = FileManager.default.contents(atPath: settings) else {
+            throw ValidationError("--settings: cannot read \(settings)")
+        }
+        do {
+            return try GraphCutSettings.overriding(json: data)
+        } catch {
+            throw ValidationError("--settings \(settings): \(error.message)")
+        }
     }
 
     var resolvedToken: String? { token ?? ProcessInfo.processInfo.environment["FEWCLICK_TOKEN"] }
@@ -87,7 +111,11 @@ struct Eval: AsyncParsableCommand {
                 segmenter = GatewaySegmenter(client: c)
             } else {
                 // A fresh model per dataset: no state carries over between runs.
-                segmenter = InProcessSegmenter(model: ModelCatalog.make(model ?? ModelCatalog.defaultModelName)!)
+                if let settings = try graphCutSettings() {
+                    segmenter = InProcessSegmenter(model: GraphCutModel(settings: settings))
+                } else {
+                    segmenter = InProcessSegmenter(model: ModelCatalog.make(model ?? ModelCatalog.defaultModelName)!)
+                }
             }
             let progress = ProgressLine(prefix: "eval \(data.name):")
             let report = try await Evaluator.run(

@@ -57,17 +57,19 @@ public struct ColorGMM: Sendable, Equatable {
         assignments: UnsafeMutableBufferPointer<UInt8>
     ) -> ColorGMM {
         let n = select.count
-        var count = 0
+        var indices = [Int32]()
+        indices.reserveCapacity(n)
         for i in 0..<n where select[i] == value {
             assignments[i] = 0
-            count += 1
+            indices.append(Int32(truncatingIfNeeded: i))
         }
-        if count == 0 { return uninformative() }
+        if indices.isEmpty { return uninformative() }
         let components = min(max(components, 1), 8)
-        // Binary splitting.
+        // Binary splitting. Each split re-accumulates only the two halves of the split component,
+        // in sample order, so every component's sums are those of a full pass.
         var k = 1
         var stats = Stats(components: max(1, components))
-        stats.accumulate(colors: colors, select: select, value: value, assignments: UnsafeBufferPointer(assignments))
+        stats.accumulate(colors: colors, indices: indices, assignments: UnsafeBufferPointer(assignments))
         while k < components {
             // Pick the component with the largest principal variance that has enough samples to split.
             var best = -1
@@ -82,15 +84,21 @@ public struct ColorGMM: Sendable, Equatable {
             if best < 0 || bestLambda < 1e-6 { break }
             let m = stats.mean(best)
             let threshold = bestAxis.0 * m.0 + bestAxis.1 * m.1 + bestAxis.2 * m.2
-            let newC = UInt8(k)
-            for i in 0..<n where select[i] == value && assignments[i] == UInt8(best) {
-                let v = Double(colors[3 * i]) * bestAxis.0 + Double(colors[3 * i + 1]) * bestAxis.1
-                    + Double(colors[3 * i + 2]) * bestAxis.2
-                if v > threshold { assignments[i] = newC }
+            let old = UInt8(best), newC = UInt8(k)
+            stats.clear(best)
+            stats.clear(k)
+            indices.withUnsafeBufferPointer { indices in
+                for s in indices {
+                    let i = Int(s)
+                    guard assignments[i] == old else { continue }
+                    let v = Double(colors[3 * i]) * bestAxis.0 + Double(colors[3 * i + 1]) * bestAxis.1
+                        + Double(colors[3 * i + 2]) * bestAxis.2
+                    let c = v > threshold ? newC : old
+                    assignments[i] = c
+                    stats.add(Int(c), colors[3 * i], colors[3 * i + 1], colors[3 * i + 2])
+                }
             }
             k += 1
-            stats = Stats(components: max(1, components))
-            stats.accumulate(colors: colors, select: select, value: value, assignments: UnsafeBufferPointer(assignments))
         }
         return stats.mixture(components: k, varianceFloor: varianceFloor)
     }
@@ -103,15 +111,21 @@ public struct ColorGMM: Sendable, Equatable {
         varianceFloor: Double = defaultVarianceFloor, assignments: UnsafeMutableBufferPointer<UInt8>
     ) -> ColorGMM {
         let n = select.count
-        var any = false
+        var indices = [Int32]()
+        indices.reserveCapacity(n)
+        for i in 0..<n where select[i] == value { indices.append(Int32(truncatingIfNeeded: i)) }
+        if indices.isEmpty { return self }
         let model = Evaluator(self)
-        for i in 0..<n where select[i] == value {
-            assignments[i] = UInt8(model.mostLikely(colors[3 * i], colors[3 * i + 1], colors[3 * i + 2]))
-            any = true
+        model.p.withUnsafeBufferPointer { p in
+            indices.withUnsafeBufferPointer { indices in
+                for s in indices {
+                    let i = Int(s)
+                    assignments[i] = UInt8(model.mostLikely(p, colors[3 * i], colors[3 * i + 1], colors[3 * i + 2]))
+                }
+            }
         }
-        if !any { return self }
         var stats = Stats(components: componentCount)
-        stats.accumulate(colors: colors, select: select, value: value, assignments: UnsafeBufferPointer(assignments))
+        stats.accumulate(colors: colors, indices: indices, assignments: UnsafeBufferPointer(assignments))
         return stats.mixture(components: componentCount, varianceFloor: varianceFloor)
     }
 
@@ -202,27 +216,30 @@ public struct ColorGMM: Sendable, Equatable {
             prod = [Double](repeating: 0, count: components * 9)
         }
 
-        mutating func accumulate(
-            colors: UnsafeBufferPointer<Float>, select: UnsafeBufferPointer<UInt8>, value: UInt8,
-            assignments: UnsafeBufferPointer<UInt8>
-        ) {
-            let n = select.count
-            let k = count.count
-            count.withUnsafeMutableBufferPointer { count in
-            sum.withUnsafeMutableBufferPointer { sum in
-            prod.withUnsafeMutableBufferPointer { prod in
-                for i in 0..<n where select[i] == value {
-                    let c = Int(assignments[i])
-                    if c >= k { continue }
-                    let r = Double(colors[3 * i]), g = Double(colors[3 * i + 1]), b = Double(colors[3 * i + 2])
-                    count[c] += 1
-                    sum[3 * c] += r; sum[3 * c + 1] += g; sum[3 * c + 2] += b
-                    prod[9 * c] += r * r; prod[9 * c + 1] += r * g; prod[9 * c + 2] += r * b
-                    prod[9 * c + 4] += g * g; prod[9 * c + 5] += g * b; prod[9 * c + 8] += b * b
+        /// Adds the samples listed in `indices` to their assigned components, in list order.
+        mutating func accumulate(colors: UnsafeBufferPointer<Float>, indices: [Int32], assignments: UnsafeBufferPointer<UInt8>) {
+            indices.withUnsafeBufferPointer { indices in
+                for s in indices {
+                    let i = Int(s)
+                    add(Int(assignments[i]), colors[3 * i], colors[3 * i + 1], colors[3 * i + 2])
                 }
             }
-            }
-            }
+        }
+
+        @inline(__always)
+        mutating func add(_ c: Int, _ rf: Float, _ gf: Float, _ bf: Float) {
+            if c >= count.count { return }
+            let r = Double(rf), g = Double(gf), b = Double(bf)
+            count[c] += 1
+            sum[3 * c] += r; sum[3 * c + 1] += g; sum[3 * c + 2] += b
+            prod[9 * c] += r * r; prod[9 * c + 1] += r * g; prod[9 * c + 2] += r * b
+            prod[9 * c + 4] += g * g; prod[9 * c + 5] += g * b; prod[9 * c + 8] += b * b
+        }
+
+        mutating func clear(_ c: Int) {
+            count[c] = 0
+            for j in 0..<3 { sum[3 * c + j] = 0 }
+            for j in 0..<9 { prod[9 * c + j] = 0 }
         }
 
         func mean(_ c: Int) -> (Double, Double, Double) {
@@ -300,23 +317,17 @@ public struct ColorGMM: Sendable, Equatable {
             }
         }
 
-        /// Log density of component c minus nothing (includes the mixing weight).
+        /// The component with the highest weighted log density at (r, g, b); `p` is `self.p`'s storage.
         @inline(__always)
-        func logComponent(_ c: Int, _ r: Float, _ g: Float, _ b: Float) -> Float {
-            p.withUnsafeBufferPointer { p in
+        func mostLikely(_ p: UnsafeBufferPointer<Float>, _ r: Float, _ g: Float, _ b: Float) -> Int {
+            var best = 0
+            var bestV = -Float.infinity
+            for c in 0..<k {
                 let o = c * 10
                 let dr = r - p[o], dg = g - p[o + 1], db = b - p[o + 2]
                 let q = dr * (p[o + 3] * dr + p[o + 4] * dg + p[o + 5] * db) + dg * (p[o + 6] * dg + p[o + 7] * db)
                     + p[o + 8] * db * db
-                return p[o + 9] - 0.5 * q
-            }
-        }
-
-        func mostLikely(_ r: Float, _ g: Float, _ b: Float) -> Int {
-            var best = 0
-            var bestV = -Float.infinity
-            for c in 0..<k {
-                let v = logComponent(c, r, g, b)
+                let v = p[o + 9] - 0.5 * q
                 if v > bestV { bestV = v; best = c }
             }
             return best

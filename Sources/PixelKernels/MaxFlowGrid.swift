@@ -34,18 +34,25 @@ public final class GridMaxFlow {
     private var cap: [Int32] = []
     /// Residual terminal capacity: > 0 from the source, < 0 to the sink.
     private var tr: [Int32] = []
-    /// Parent link: 0…7 direction to the parent, `terminal`, `orphan`, or `free` (in no tree).
-    private var parent: [UInt8] = []
-    /// 1 for the sink tree, 0 for the source tree (meaningful only when `parent != free`).
-    private var isSink: [UInt8] = []
-    private var ts: [Int32] = []
-    private var dist: [Int32] = []
+    /// Tree membership and parent link in one byte: the low 4 bits are 0…7 (direction to the
+    /// parent), `terminal` or `orphan`, and `sinkBit` is set for the sink tree; `free` (in no tree)
+    /// is a value of its own. One load answers both "which tree" and "which parent".
+    private var link: [UInt8] = []
+    /// Timestamp and distance-to-terminal of the distance heuristic, side by side (one cache line).
+    private var mark: [Mark] = []
     private var inQueue: [UInt8] = []
     private var queue: [Int32] = []
 
+    struct Mark {
+        var ts: Int32
+        var dist: Int32
+    }
+
     private static let terminal: UInt8 = 8
     private static let orphan: UInt8 = 9
-    private static let free: UInt8 = 10
+    private static let free: UInt8 = 0x0A
+    private static let sinkBit: UInt8 = 0x10
+    private static let parentMask: UInt8 = 0x0F
 
     /// Creates an empty solver; buffers are sized on the first `solve`.
     public init() {}
@@ -132,10 +139,8 @@ public final class GridMaxFlow {
         }
         if tr.count < pn {
             tr = [Int32](repeating: 0, count: pn)
-            parent = [UInt8](repeating: 0, count: pn)
-            isSink = [UInt8](repeating: 0, count: pn)
-            ts = [Int32](repeating: 0, count: pn)
-            dist = [Int32](repeating: 0, count: pn)
+            link = [UInt8](repeating: 0, count: pn)
+            mark = [Mark](repeating: Mark(ts: 0, dist: 0), count: pn)
             inQueue = [UInt8](repeating: 0, count: pn)
             queue = [Int32](repeating: 0, count: pn)
         }
@@ -180,7 +185,7 @@ public final class GridMaxFlow {
 
     private func run() -> Int64 {
         let pn = pw * ph
-        // Neighbour offsets in a small stack buffer: `off(d)` is one load (a `switch` over a tuple
+        // Neighbour offsets in a small buffer: `off(d)` is one load (a `switch` over a tuple
         // compiles to an indirect jump, which the branch predictor cannot follow).
         let offsetBuffer = UnsafeMutablePointer<Int>.allocate(capacity: 8)
         defer { offsetBuffer.deallocate() }
@@ -188,13 +193,12 @@ public final class GridMaxFlow {
         @inline(__always) func off(_ d: Int) -> Int { offsetBuffer[d] }
         var flow: Int64 = 0
         let free = GridMaxFlow.free, terminalLink = GridMaxFlow.terminal, orphanLink = GridMaxFlow.orphan
+        let sinkBit = GridMaxFlow.sinkBit, parentMask = GridMaxFlow.parentMask
 
         return cap.withUnsafeMutableBufferPointer { cap in
             tr.withUnsafeMutableBufferPointer { tr in
-            parent.withUnsafeMutableBufferPointer { parent in
-            isSink.withUnsafeMutableBufferPointer { isSink in
-            ts.withUnsafeMutableBufferPointer { ts in
-            dist.withUnsafeMutableBufferPointer { dist in
+            link.withUnsafeMutableBufferPointer { link in
+            mark.withUnsafeMutableBufferPointer { mark in
             inQueue.withUnsafeMutableBufferPointer { inQueue in
             queue.withUnsafeMutableBufferPointer { queue in
                 // Circular FIFO of active nodes; each node is in it at most once (inQueue flag).
@@ -231,16 +235,15 @@ public final class GridMaxFlow {
                 }
 
                 for i in 0..<pn {
-                    ts[i] = 0
-                    dist[i] = 0
+                    mark[i] = Mark(ts: 0, dist: 1)
                     inQueue[i] = 0
                     let t = tr[i]
                     if t > 0 {
-                        parent[i] = terminalLink; isSink[i] = 0; dist[i] = 1; push(i)
+                        link[i] = terminalLink; push(i)
                     } else if t < 0 {
-                        parent[i] = terminalLink; isSink[i] = 1; dist[i] = 1; push(i)
+                        link[i] = terminalLink | sinkBit; push(i)
                     } else {
-                        parent[i] = free
+                        link[i] = free
                     }
                 }
 
@@ -253,7 +256,7 @@ public final class GridMaxFlow {
                 defer { orphanBuffer.deallocate() }
                 var ohead = 0, ocount = 0
                 @inline(__always) func addOrphan(_ k: Int) {
-                    parent[k] = orphanLink
+                    link[k] = (link[k] & sinkBit) | orphanLink
                     var t = ohead &+ ocount
                     if t >= pn { t &-= pn }
                     orphanBuffer[t] = Int32(truncatingIfNeeded: k)
@@ -263,7 +266,7 @@ public final class GridMaxFlow {
                 while true {
                     // Pick an active node: keep the current one while it is still in a tree.
                     var i = current
-                    if i >= 0 && parent[i] == free { i = -1 }
+                    if i >= 0 && link[i] == free { i = -1 }
                     if i < 0 {
                         while qcount > 0 {
                             let c = Int(queue[qhead])
@@ -271,36 +274,45 @@ public final class GridMaxFlow {
                             if qhead == qcap { qhead = 0 }
                             qcount -= 1
                             inQueue[c] = 0
-                            if parent[c] != free { i = c; break }
+                            if link[c] != free { i = c; break }
                         }
                         if i < 0 { break }
                     }
 
                     // Growth: find an edge (a in source tree) -> (b in sink tree).
                     var a = -1, b = -1, dirAB = 0
-                    if isSink[i] == 0 {
+                    let mi = mark[i]
+                    if link[i] & sinkBit == 0 {
                         for d in 0..<8 where cap[i &* 8 &+ d] > 0 {
                             let j = i &+ off(d)
-                            if parent[j] == free {
-                                isSink[j] = 0; parent[j] = UInt8(7 - d); ts[j] = ts[i]; dist[j] = dist[i] &+ 1
+                            let lj = link[j]
+                            if lj == free {
+                                link[j] = UInt8(7 - d); mark[j] = Mark(ts: mi.ts, dist: mi.dist &+ 1)
                                 push(j)
-                            } else if isSink[j] != 0 {
+                            } else if lj & sinkBit != 0 {
                                 a = i; b = j; dirAB = d; break
-                            } else if ts[j] <= ts[i] && dist[j] > dist[i] {
-                                parent[j] = UInt8(7 - d); ts[j] = ts[i]; dist[j] = dist[i] &+ 1
+                            } else {
+                                let mj = mark[j]
+                                if mj.ts <= mi.ts && mj.dist > mi.dist {
+                                    link[j] = UInt8(7 - d); mark[j] = Mark(ts: mi.ts, dist: mi.dist &+ 1)
+                                }
                             }
                         }
                     } else {
                         for d in 0..<8 {
                             let j = i &+ off(d)
                             if cap[j &* 8 &+ (7 - d)] <= 0 { continue }
-                            if parent[j] == free {
-                                isSink[j] = 1; parent[j] = UInt8(7 - d); ts[j] = ts[i]; dist[j] = dist[i] &+ 1
+                            let lj = link[j]
+                            if lj == free {
+                                link[j] = UInt8(7 - d) | sinkBit; mark[j] = Mark(ts: mi.ts, dist: mi.dist &+ 1)
                                 push(j)
-                            } else if isSink[j] == 0 {
+                            } else if lj & sinkBit == 0 {
                                 a = j; b = i; dirAB = 7 - d; break
-                            } else if ts[j] <= ts[i] && dist[j] > dist[i] {
-                                parent[j] = UInt8(7 - d); ts[j] = ts[i]; dist[j] = dist[i] &+ 1
+                            } else {
+                                let mj = mark[j]
+                                if mj.ts <= mi.ts && mj.dist > mi.dist {
+                                    link[j] = UInt8(7 - d) | sinkBit; mark[j] = Mark(ts: mi.ts, dist: mi.dist &+ 1)
+                                }
                             }
                         }
                     }
@@ -316,7 +328,7 @@ public final class GridMaxFlow {
                     var bottleneck = cap[a &* 8 &+ dirAB]
                     var k = a
                     while true {
-                        let p = parent[k]
+                        let p = link[k] & parentMask
                         if p == terminalLink { bottleneck = min(bottleneck, tr[k]); break }
                         let pd = Int(p)
                         let q = k &+ off(pd)
@@ -325,7 +337,7 @@ public final class GridMaxFlow {
                     }
                     k = b
                     while true {
-                        let p = parent[k]
+                        let p = link[k] & parentMask
                         if p == terminalLink { bottleneck = min(bottleneck, -tr[k]); break }
                         let pd = Int(p)
                         bottleneck = min(bottleneck, cap[k &* 8 &+ pd])
@@ -336,7 +348,7 @@ public final class GridMaxFlow {
                     cap[b &* 8 &+ (7 - dirAB)] += bottleneck
                     k = a
                     while true {
-                        let p = parent[k]
+                        let p = link[k] & parentMask
                         if p == terminalLink {
                             tr[k] -= bottleneck
                             if tr[k] == 0 { addOrphan(k) }
@@ -351,7 +363,7 @@ public final class GridMaxFlow {
                     }
                     k = b
                     while true {
-                        let p = parent[k]
+                        let p = link[k] & parentMask
                         if p == terminalLink {
                             tr[k] += bottleneck
                             if tr[k] == 0 { addOrphan(k) }
@@ -372,26 +384,27 @@ public final class GridMaxFlow {
                         ohead &+= 1
                         if ohead == pn { ohead = 0 }
                         ocount &-= 1
-                        let sinkTree = isSink[o]
+                        let tree = link[o] & sinkBit
                         var bestDir = -1
                         var bestDist = Int32.max
                         for d in 0..<8 {
                             let j = o &+ off(d)
-                            let pj = parent[j]
-                            if pj == free || isSink[j] != sinkTree { continue }
+                            let lj = link[j]
+                            if lj == free || lj & sinkBit != tree { continue }
                             // Residual edge parent -> o (source tree) or o -> parent (sink tree).
-                            let c = sinkTree == 0 ? cap[j &* 8 &+ (7 - d)] : cap[o &* 8 &+ d]
+                            let c = tree == 0 ? cap[j &* 8 &+ (7 - d)] : cap[o &* 8 &+ d]
                             if c <= 0 { continue }
                             // Is j rooted at a terminal? Walk up, counting the distance.
                             var x = j
                             var steps: Int32 = 0
                             var valid = true
                             while true {
-                                if ts[x] == time { steps &+= dist[x]; break }
-                                let px = parent[x]
+                                let mx = mark[x]
+                                if mx.ts == time { steps &+= mx.dist; break }
+                                let px = link[x] & parentMask
                                 steps &+= 1
-                                if px == terminalLink { ts[x] = time; dist[x] = 1; break }
-                                if px == orphanLink || px == free { valid = false; break }
+                                if px == terminalLink { mark[x] = Mark(ts: time, dist: 1); break }
+                                if px == orphanLink || link[x] == free { valid = false; break }
                                 x = x &+ off(Int(px))
                             }
                             if !valid { continue }
@@ -399,33 +412,30 @@ public final class GridMaxFlow {
                             // Mark the path with distances so later walks stop early.
                             x = j
                             var s = steps
-                            while ts[x] != time {
-                                ts[x] = time; dist[x] = s; s &-= 1
-                                x = x &+ off(Int(parent[x]))
+                            while mark[x].ts != time {
+                                mark[x] = Mark(ts: time, dist: s); s &-= 1
+                                x = x &+ off(Int(link[x] & parentMask))
                             }
                         }
                         if bestDir >= 0 {
-                            parent[o] = UInt8(bestDir); ts[o] = time; dist[o] = bestDist &+ 1
+                            link[o] = UInt8(bestDir) | tree; mark[o] = Mark(ts: time, dist: bestDist &+ 1)
                         } else {
                             // No valid parent: o becomes free; its children become orphans and
                             // neighbours that could grow into it become active.
                             for d in 0..<8 {
                                 let j = o &+ off(d)
-                                let pj = parent[j]
-                                if pj == free || isSink[j] != sinkTree { continue }
-                                let c = sinkTree == 0 ? cap[j &* 8 &+ (7 - d)] : cap[o &* 8 &+ d]
+                                let lj = link[j]
+                                if lj == free || lj & sinkBit != tree { continue }
+                                let c = tree == 0 ? cap[j &* 8 &+ (7 - d)] : cap[o &* 8 &+ d]
                                 if c > 0 { push(j) }
-                                if pj < terminalLink && Int(pj) == 7 - d {
-                                    addOrphan(j)
-                                }
+                                let pj = lj & parentMask
+                                if pj < terminalLink && Int(pj) == 7 - d { addOrphan(j) }
                             }
-                            parent[o] = free
+                            link[o] = free
                         }
                     }
                 }
                 return flow
-            }
-            }
             }
             }
             }
@@ -436,15 +446,13 @@ public final class GridMaxFlow {
 
     private func extractLabels(_ labels: UnsafeMutableBufferPointer<UInt8>) {
         let width = self.width, height = self.height, pw = self.pw
-        parent.withUnsafeBufferPointer { parent in
-            isSink.withUnsafeBufferPointer { isSink in
-                for y in 0..<height {
-                    let src = (y + 1) * pw + 1
-                    let dst = y * width
-                    for x in 0..<width {
-                        let i = src + x
-                        labels[dst + x] = (parent[i] != GridMaxFlow.free && isSink[i] == 0) ? 1 : 0
-                    }
+        link.withUnsafeBufferPointer { link in
+            for y in 0..<height {
+                let src = (y + 1) * pw + 1
+                let dst = y * width
+                for x in 0..<width {
+                    let l = link[src + x]
+                    labels[dst + x] = (l != GridMaxFlow.free && l & GridMaxFlow.sinkBit == 0) ? 1 : 0
                 }
             }
         }

@@ -93,22 +93,12 @@ public struct ModelDirectory: Sendable, Equatable {
         return ModelLoader(name: model) { GraphCutModel(settings: settings) }
     }
 
-    /// `GraphCutSettings.default` with the fields present in `json` replaced.
+    /// `GraphCutSettings.default` with the fields present in `json` replaced (checked against their ranges).
     static func graphCutSettings(overriding json: Data) throws(Error) -> GraphCutSettings {
-        guard let defaults = try? JSONEncoder().encode(GraphCutSettings.default),
-            var merged = (try? JSONSerialization.jsonObject(with: defaults)) as? [String: Any],
-            let overrides = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any]
-        else { throw Error(message: "\(fileName): settings are not a JSON object") }
-        let unknown = Set(overrides.keys).subtracting(merged.keys)
-        guard unknown.isEmpty else {
-            throw Error(message: "\(fileName): unknown graphcut settings \(unknown.sorted().joined(separator: ", "))")
-        }
-        merged.merge(overrides) { _, new in new }
         do {
-            let data = try JSONSerialization.data(withJSONObject: merged)
-            return try JSONDecoder().decode(GraphCutSettings.self, from: data)
+            return try GraphCutSettings.overriding(json: json)
         } catch {
-            throw Error(message: "\(fileName): a graphcut setting has the wrong type (\(error))")
+            throw Error(message: "\(fileName): \(error.message)")
         }
     }
 }

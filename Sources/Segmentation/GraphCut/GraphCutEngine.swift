@@ -182,41 +182,79 @@ struct GraphCutEngine {
 
     // MARK: Click priors
 
+    /// Geodesic distances from one corrective click pixel within `window` (row-major over the
+    /// window; `.infinity` beyond `clickPriorRadius`).
+    struct ClickDistances: Sendable {
+        var window: PixelBox
+        var distances: [Float]
+    }
+
+    /// The geodesic distances around the click at pixel (cx, cy), cut off at `clickPriorRadius`.
+    ///
+    /// Every step costs at least 1 (`1 + clickEdgeWeight · edge`, edge ≥ 0), so a pixel within the
+    /// cut-off is within that many pixels of the click in both x and y, and so is every pixel on its
+    /// shortest path: the search runs on that window alone and gives the distances of a search over
+    /// the whole crop.
+    func clickDistances(cx: Int, cy: Int) -> ClickDistances {
+        let w = width, h = height
+        let radius = Float(settings.clickPriorRadius)
+        let r = Int(radius) + 1
+        let win = PixelBox(x0: max(0, cx - r), y0: max(0, cy - r), x1: min(w, cx + r + 1), y1: min(h, cy + r + 1))
+        let ww = win.width, wh = win.height
+        let ew = Float(max(0, settings.clickEdgeWeight))
+        var cost = [Float](repeating: 0, count: ww * wh)
+        features.edge.withUnsafeBufferPointer { edge in
+            for y in 0..<wh {
+                for x in 0..<ww { cost[y * ww + x] = 1 + ew * edge[(y + win.y0) * w + (x + win.x0)] }
+            }
+        }
+        var dist = [Float](repeating: 0, count: ww * wh)
+        cost.withUnsafeBufferPointer { cost in
+            dist.withUnsafeMutableBufferPointer { dist in
+                dijkstra.run(
+                    width: ww, height: wh, cost: cost, seeds: [(cy - win.y0) * ww + (cx - win.x0)],
+                    maxDistance: radius, distances: dist)
+            }
+        }
+        return ClickDistances(window: win, distances: dist)
+    }
+
     /// Adds the corrective clicks' geodesic soft priors to `prior` (positive = object): each pixel
     /// within `clickPriorRadius` geodesic pixels of a click takes the prior of its nearest click,
     /// `±clickPrior · (1 - d / radius)`.
     ///
+    /// - Parameter memo: distances of clicks already searched on this crop, keyed by pixel index;
+    ///   receives the new ones.
     /// - Returns: per pixel, +1 / -1 where the nearest click is positive / negative and closer than
     ///   `clickRegionFraction · radius` (the region the click vouches for), else 0.
-    func addClickPriors(clicks: [Click], to prior: inout [Float]) -> [Int8] {
+    func addClickPriors(clicks: [Click], to prior: inout [Float], memo: inout [Int: ClickDistances]) -> [Int8] {
         let w = width, h = height, n = w * h
         var region = [Int8](repeating: 0, count: n)
         let corrective = clicks.filter { $0.kind != .extreme }
         guard !corrective.isEmpty, settings.clickPrior > 0, settings.clickPriorRadius > 0 else { return region }
-        var cost = [Float](repeating: 0, count: n)
-        let ew = Float(settings.clickEdgeWeight)
-        for i in 0..<n { cost[i] = 1 + ew * features.edge[i] }
-        var dist = [Float](repeating: 0, count: n)
         var best = [Float](repeating: .infinity, count: n)
         var sign = [Float](repeating: 0, count: n)
         let radius = Float(settings.clickPriorRadius)
         let strength = Float(settings.clickPrior)
         let regionRadius = radius * Float(settings.clickRegionFraction)
-        let r = Int(radius) + 1
         for c in corrective {
             let (cx, cy) = c.point.pixel
             guard cx >= 0, cx < w, cy >= 0, cy < h else { continue }
-            cost.withUnsafeBufferPointer { cost in
-                dist.withUnsafeMutableBufferPointer { dist in
-                    dijkstra.run(width: w, height: h, cost: cost, seeds: [cy * w + cx], maxDistance: radius, distances: dist)
-                }
+            let key = cy * w + cx
+            let d: ClickDistances
+            if let known = memo[key] {
+                d = known
+            } else {
+                d = clickDistances(cx: cx, cy: cy)
+                memo[key] = d
             }
             let sg: Float = c.kind == .positive ? 1 : -1
-            for y in max(0, cy - r)...min(h - 1, cy + r) {
-                for x in max(0, cx - r)...min(w - 1, cx + r) {
-                    let i = y * w + x
+            let win = d.window
+            for y in win.y0..<win.y1 {
+                for x in win.x0..<win.x1 {
+                    let i = y * w + x, di = d.distances[(y - win.y0) * win.width + (x - win.x0)]
                     // Later clicks win ties: they correct what earlier ones got wrong.
-                    if dist[i] < radius && dist[i] <= best[i] { best[i] = dist[i]; sign[i] = sg }
+                    if di < radius && di <= best[i] { best[i] = di; sign[i] = sg }
                 }
             }
         }
@@ -377,18 +415,28 @@ struct GraphCutEngine {
         var region: [UInt8]?
     }
 
-    /// Segments: returns the final 0/1 labels and the contour it used (for caching).
+    /// What a run leaves for the next run on the same crop (a function of the crop and the clicks, so
+    /// it changes speed, never results).
+    struct Memo: Sendable {
+        /// The contour last traced, reused while the extreme points and the box stay the same.
+        var contour: Contour?
+        /// Geodesic distances around corrective clicks, by pixel index.
+        var clicks: [Int: ClickDistances] = [:]
+        /// Clicks remembered at most (the oldest are dropped together beyond it).
+        static let maxClicks = 64
+    }
+
+    /// Segments: returns the final 0/1 labels and what the next call on this crop can reuse.
     ///
-    /// - Parameter cachedContour: a contour from an earlier call on the same crop; used when it was
-    ///   traced for the same extreme points and box.
-    func run(clicks: [Click], previous: GrayImage?, cachedContour: Contour?) -> (labels: [UInt8], contour: Contour) {
+    /// - Parameter memo: what an earlier call on the same crop left (see `Memo`).
+    func run(clicks: [Click], previous: GrayImage?, memo: Memo?) -> (labels: [UInt8], memo: Memo) {
         let n = width * height
         let seeds = seeds(clicks: clicks)
         var prior = [Float](repeating: 0, count: n)
         let extremes = clicks.filter { $0.kind == .extreme }
         let contour: Contour
-        if let cachedContour, cachedContour.extremes == extremes, cachedContour.box == seeds.box {
-            contour = cachedContour
+        if let cached = memo?.contour, cached.extremes == extremes, cached.box == seeds.box {
+            contour = cached
         } else {
             contour = Contour(
                 extremes: extremes, box: seeds.box,
@@ -402,7 +450,9 @@ struct GraphCutEngine {
             let pin = Float(settings.insidePrior) * k, pout = Float(settings.outsidePrior) * k
             for i in 0..<n where seeds.hard[i] == 0 { prior[i] = region[i] != 0 ? pin : -pout }
         }
-        let clickRegion = addClickPriors(clicks: clicks, to: &prior)
+        var clickMemo = memo?.clicks ?? [:]
+        if clickMemo.count > Memo.maxClicks { clickMemo = [:] }
+        let clickRegion = addClickPriors(clicks: clicks, to: &prior, memo: &clickMemo)
 
         var labels = [UInt8](repeating: 0, count: n)
         var iterations = settings.iterations
@@ -448,7 +498,7 @@ struct GraphCutEngine {
                 lastTerminal: &lastTerminal)
         }
         postprocess(&labels, seeds: seeds)
-        return (labels, contour)
+        return (labels, Memo(contour: contour, clicks: clickMemo))
     }
 
     // MARK: Post-processing

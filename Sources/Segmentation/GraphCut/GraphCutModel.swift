@@ -13,8 +13,9 @@ import Synchronization
 /// answer is a probability ramp across the cut.
 ///
 /// Deterministic: the output is a function of the input alone. The per-session cache holds only
-/// image-derived data (pairwise capacities, edge map), reused when the same crop comes back under the
-/// same `sessionKey`, so it changes speed, never results. Safe to call concurrently.
+/// data derived from the crop and the clicks (pairwise capacities, edge map, the extreme-point
+/// contour, geodesic distances around clicks), reused when the same crop comes back under the same
+/// `sessionKey`, so it changes speed, never results. Safe to call concurrently.
 public final class GraphCutModel: SegmentationModel {
     /// `graphcut`.
     public let name = "graphcut"
@@ -26,7 +27,7 @@ public final class GraphCutModel: SegmentationModel {
     private struct CacheEntry: Sendable {
         var image: RGBImage
         var features: CropFeatures
-        var contour: GraphCutEngine.Contour?
+        var memo: GraphCutEngine.Memo?
     }
     /// Most recent sessions first; at most `cacheCapacity` entries.
     private let cache = Mutex<[(key: String, entry: CacheEntry)]>([])
@@ -36,7 +37,8 @@ public final class GraphCutModel: SegmentationModel {
     ///
     /// - Parameters:
     ///   - settings: engine parameters (defaults chosen on the dev set).
-    ///   - cacheCapacity: how many sessions' crop features to keep (each about 52 bytes per crop pixel: 3.4 MB at 256 × 256).
+    ///   - cacheCapacity: how many sessions' crop features to keep (each about 52 bytes per crop pixel,
+    ///     3.4 MB at 256 × 256, plus about 60 KB per remembered click, at most 64 clicks).
     public init(settings: GraphCutSettings = .default, cacheCapacity: Int = 8) {
         self.settings = settings
         self.cacheCapacity = max(0, cacheCapacity)
@@ -59,9 +61,9 @@ public final class GraphCutModel: SegmentationModel {
         let cached = lookup(image: image, sessionKey: input.sessionKey)
         let features = cached?.features ?? CropFeatures(image: image, settings: settings)
         let engine = GraphCutEngine(settings: settings, features: features)
-        let (labels, contour) = engine.run(clicks: input.clicks, previous: input.previousMask, cachedContour: cached?.contour)
+        let (labels, memo) = engine.run(clicks: input.clicks, previous: input.previousMask, memo: cached?.memo)
         if let key = input.sessionKey, cacheCapacity > 0 {
-            store(CacheEntry(image: image, features: features, contour: contour), key: key)
+            store(CacheEntry(image: image, features: features, memo: memo), key: key)
         }
         return engine.probability(labels: labels)
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every tunable of the graph-cut engine, with the defaults chosen on the coco128-dev set
 /// (extreme + corrective clicks protocol). Units: pixels are crop pixels; energies are in nats
 /// (natural-log likelihood units), the scale of the colour-model terms.
@@ -79,4 +81,82 @@ public struct GraphCutSettings: Sendable, Equatable, Codable {
 
     /// Creates settings with the defaults; change fields afterwards.
     public init() {}
+}
+
+extension GraphCutSettings {
+    /// A settings object that cannot be used; the message names the field and the problem.
+    public struct Invalid: Error, Sendable, CustomStringConvertible {
+        /// What is wrong.
+        public var message: String
+        /// The ``message``.
+        public var description: String { message }
+    }
+
+    /// The defaults with the fields present in `json` (a JSON object holding any subset of the
+    /// fields, by their Swift names) replaced, then checked with ``validate()``.
+    ///
+    /// - Throws: ``Invalid`` when `json` is not an object, names an unknown field, gives a field
+    ///   the wrong type, or a value out of range.
+    public static func overriding(json: Data) throws(Invalid) -> GraphCutSettings {
+        guard let defaults = try? JSONEncoder().encode(GraphCutSettings.default),
+            var merged = (try? JSONSerialization.jsonObject(with: defaults)) as? [String: Any],
+            let overrides = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any]
+        else { throw Invalid(message: "settings are not a JSON object") }
+        let unknown = Set(overrides.keys).subtracting(merged.keys)
+        guard unknown.isEmpty else {
+            throw Invalid(message: "unknown graphcut settings \(unknown.sorted().joined(separator: ", "))")
+        }
+        merged.merge(overrides) { _, new in new }
+        let settings: GraphCutSettings
+        do {
+            let data = try JSONSerialization.data(withJSONObject: merged)
+            settings = try JSONDecoder().decode(GraphCutSettings.self, from: data)
+        } catch {
+            throw Invalid(message: "a graphcut setting has the wrong type (\(error))")
+        }
+        try settings.validate()
+        return settings
+    }
+
+    /// Checks every field against its documented range.
+    ///
+    /// - Throws: ``Invalid`` naming the first field out of range.
+    public func validate() throws(Invalid) {
+        func check(_ ok: Bool, _ field: String, _ range: String) throws(Invalid) {
+            if !ok { throw Invalid(message: "graphcut setting \(field) must be \(range)") }
+        }
+        func finite(_ v: Double, _ field: String, min: Double, max: Double) throws(Invalid) {
+            try check(v.isFinite && v >= min && v <= max, field, "a number in \(min.formatted)…\(max.formatted)")
+        }
+        try check((1...8).contains(components), "components", "1…8")
+        try check((1...20).contains(iterations), "iterations", "1…20")
+        try check((1...20).contains(refineIterations), "refineIterations", "1…20")
+        try finite(smoothness, "smoothness", min: 0, max: 1000)
+        try finite(varianceFloor, "varianceFloor", min: 0, max: 10_000)
+        try check((0...1000).contains(boxSlack), "boxSlack", "0…1000")
+        try finite(extremeRadius, "extremeRadius", min: 0, max: 100)
+        try finite(clickRadius, "clickRadius", min: 0, max: 100)
+        try finite(pathSlack, "pathSlack", min: 0, max: 1)
+        try finite(pathCostFloor, "pathCostFloor", min: 0.001, max: 100)
+        try finite(pathEdgeScale, "pathEdgeScale", min: 0.001, max: 100)
+        try finite(insidePrior, "insidePrior", min: 0, max: 100)
+        try finite(outsidePrior, "outsidePrior", min: 0, max: 100)
+        try finite(clickPrior, "clickPrior", min: 0, max: 100)
+        try finite(clickPriorRadius, "clickPriorRadius", min: 0, max: 1000)
+        try finite(clickRegionFraction, "clickRegionFraction", min: 0, max: 1)
+        try finite(clickEdgeWeight, "clickEdgeWeight", min: 0, max: 100)
+        try finite(correctionContourScale, "correctionContourScale", min: 0, max: 10)
+        try finite(localWindow, "localWindow", min: 0, max: 100)
+        try finite(previousPrior, "previousPrior", min: 0, max: 100)
+        try check((0...1_000_000).contains(maxHoleArea), "maxHoleArea", "0…1000000")
+        try finite(probabilityRamp, "probabilityRamp", min: 0.1, max: 100)
+        try finite(flowScale, "flowScale", min: 1, max: 1024)
+    }
+}
+
+extension Double {
+    /// Shortest decimal form for messages ("0.1", "1000").
+    fileprivate var formatted: String {
+        self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self)
+    }
 }
