@@ -84,20 +84,9 @@ public struct ColorGMM: Sendable, Equatable {
             if best < 0 || bestLambda < 1e-6 { break }
             let m = stats.mean(best)
             let threshold = bestAxis.0 * m.0 + bestAxis.1 * m.1 + bestAxis.2 * m.2
-            let old = UInt8(best), newC = UInt8(k)
-            stats.clear(best)
-            stats.clear(k)
-            indices.withUnsafeBufferPointer { indices in
-                for s in indices {
-                    let i = Int(s)
-                    guard assignments[i] == old else { continue }
-                    let v = Double(colors[3 * i]) * bestAxis.0 + Double(colors[3 * i + 1]) * bestAxis.1
-                        + Double(colors[3 * i + 2]) * bestAxis.2
-                    let c = v > threshold ? newC : old
-                    assignments[i] = c
-                    stats.add(Int(c), colors[3 * i], colors[3 * i + 1], colors[3 * i + 2])
-                }
-            }
+            stats.split(
+                component: best, into: k, axis: bestAxis, threshold: threshold,
+                colors: colors, indices: indices, assignments: assignments)
             k += 1
         }
         return stats.mixture(components: k, varianceFloor: varianceFloor)
@@ -218,17 +207,61 @@ public struct ColorGMM: Sendable, Equatable {
 
         /// Adds the samples listed in `indices` to their assigned components, in list order.
         mutating func accumulate(colors: UnsafeBufferPointer<Float>, indices: [Int32], assignments: UnsafeBufferPointer<UInt8>) {
-            indices.withUnsafeBufferPointer { indices in
-                for s in indices {
-                    let i = Int(s)
-                    add(Int(assignments[i]), colors[3 * i], colors[3 * i + 1], colors[3 * i + 2])
+            let k = count.count
+            withPointers { count, sum, prod in
+                indices.withUnsafeBufferPointer { indices in
+                    for s in indices {
+                        let i = Int(s)
+                        let c = Int(assignments[i])
+                        if c >= k { continue }
+                        Stats.add(c, colors[3 * i], colors[3 * i + 1], colors[3 * i + 2], count, sum, prod)
+                    }
+                }
+            }
+        }
+
+        /// Splits component `old` along `axis` at `threshold`: its samples beyond the threshold move to
+        /// component `new`, and both components' sums are recomputed from their samples in list order
+        /// (so they equal a full `accumulate`).
+        mutating func split(
+            component old: Int, into new: Int, axis: (Double, Double, Double), threshold: Double,
+            colors: UnsafeBufferPointer<Float>, indices: [Int32], assignments: UnsafeMutableBufferPointer<UInt8>
+        ) {
+            clear(old)
+            clear(new)
+            let oldC = UInt8(old), newC = UInt8(new)
+            withPointers { count, sum, prod in
+                indices.withUnsafeBufferPointer { indices in
+                    for s in indices {
+                        let i = Int(s)
+                        guard assignments[i] == oldC else { continue }
+                        let r = colors[3 * i], g = colors[3 * i + 1], b = colors[3 * i + 2]
+                        let v = Double(r) * axis.0 + Double(g) * axis.1 + Double(b) * axis.2
+                        let c = v > threshold ? newC : oldC
+                        assignments[i] = c
+                        Stats.add(Int(c), r, g, b, count, sum, prod)
+                    }
+                }
+            }
+        }
+
+        private mutating func withPointers(
+            _ body: (UnsafeMutablePointer<Int>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void
+        ) {
+            count.withUnsafeMutableBufferPointer { count in
+                sum.withUnsafeMutableBufferPointer { sum in
+                    prod.withUnsafeMutableBufferPointer { prod in
+                        body(count.baseAddress!, sum.baseAddress!, prod.baseAddress!)
+                    }
                 }
             }
         }
 
         @inline(__always)
-        mutating func add(_ c: Int, _ rf: Float, _ gf: Float, _ bf: Float) {
-            if c >= count.count { return }
+        private static func add(
+            _ c: Int, _ rf: Float, _ gf: Float, _ bf: Float,
+            _ count: UnsafeMutablePointer<Int>, _ sum: UnsafeMutablePointer<Double>, _ prod: UnsafeMutablePointer<Double>
+        ) {
             let r = Double(rf), g = Double(gf), b = Double(bf)
             count[c] += 1
             sum[3 * c] += r; sum[3 * c + 1] += g; sum[3 * c + 2] += b

@@ -526,52 +526,107 @@ struct GraphCutEngine {
             labels = keep
         }
         guard settings.maxHoleArea > 0 else { return }
-        // Background components (4-connected) not touching the crop border are holes.
-        var visited = [UInt8](repeating: 0, count: n)
+        // Background components (4-connected) not touching the crop border are holes. Outside the
+        // box every pixel is background and reaches the crop border through such pixels, so only
+        // components inside the box are searched, and one that borders a pixel outside the box
+        // touches the crop border.
+        let box = seeds.box
+        let bw = box.width
+        guard bw > 0, box.height > 0 else { return }
+        var visited = [UInt8](repeating: 0, count: bw * box.height)
         var component: [Int] = []
         var stack: [Int] = []
-        for start in 0..<n where labels[start] == 0 && visited[start] == 0 {
-            component.removeAll(keepingCapacity: true)
-            var touchesBorder = false
-            var hasHardBackground = false
-            visited[start] = 1
-            stack.append(start)
-            while let i = stack.popLast() {
-                component.append(i)
-                let x = i % w, y = i / w
-                if x == 0 || y == 0 || x == w - 1 || y == h - 1 { touchesBorder = true }
-                if seeds.hard[i] == 2 && seeds.box.contains(x: x, y: y) { hasHardBackground = true }
-                if x > 0 && labels[i - 1] == 0 && visited[i - 1] == 0 { visited[i - 1] = 1; stack.append(i - 1) }
-                if x + 1 < w && labels[i + 1] == 0 && visited[i + 1] == 0 { visited[i + 1] = 1; stack.append(i + 1) }
-                if y > 0 && labels[i - w] == 0 && visited[i - w] == 0 { visited[i - w] = 1; stack.append(i - w) }
-                if y + 1 < h && labels[i + w] == 0 && visited[i + w] == 0 { visited[i + w] = 1; stack.append(i + w) }
-            }
-            if !touchesBorder && !hasHardBackground && component.count <= settings.maxHoleArea {
-                for i in component { labels[i] = 1 }
+        for sy in box.y0..<box.y1 {
+            for sx in box.x0..<box.x1 {
+                let start = sy * w + sx
+                guard labels[start] == 0 && visited[(sy - box.y0) * bw + (sx - box.x0)] == 0 else { continue }
+                component.removeAll(keepingCapacity: true)
+                var touchesBorder = false
+                var hasHardBackground = false
+                visited[(sy - box.y0) * bw + (sx - box.x0)] = 1
+                stack.append(start)
+                while let i = stack.popLast() {
+                    component.append(i)
+                    let x = i % w, y = i / w
+                    if x == 0 || y == 0 || x == w - 1 || y == h - 1 { touchesBorder = true }
+                    if seeds.hard[i] == 2 { hasHardBackground = true }
+                    for (nx, ny) in [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)] {
+                        guard nx >= 0, nx < w, ny >= 0, ny < h else { continue }
+                        guard box.contains(x: nx, y: ny) else { touchesBorder = true; continue }
+                        let j = ny * w + nx, v = (ny - box.y0) * bw + (nx - box.x0)
+                        if labels[j] == 0 && visited[v] == 0 { visited[v] = 1; stack.append(j) }
+                    }
+                }
+                if !touchesBorder && !hasHardBackground && component.count <= settings.maxHoleArea {
+                    for i in component { labels[i] = 1 }
+                }
             }
         }
     }
 
     /// The probability map: 0.5 ± a ramp of the Euclidean distance to the other label, so that
     /// thresholding at 128 gives back `labels` exactly.
+    ///
+    /// An object pixel at distance d from the nearest background pixel gets
+    /// `255 · (0.5 + 0.5 · tanh((d - 0.5) / ramp))` (at least 128), a background pixel at distance d
+    /// from the nearest object pixel `255 · (0.5 - 0.5 · tanh((d - 0.5) / ramp))` (at most 127). The
+    /// values reach 255 / 0 at a distance `S` of a few ramps, so the distances are computed only on
+    /// the object's bounding box grown by `S` (farther pixels are background at 0), and looked up by
+    /// squared distance, which is an integer.
     func probability(labels: [UInt8]) -> GrayImage {
-        let w = width, h = height, n = w * h
-        var inverted = [UInt8](repeating: 0, count: n)
-        for i in 0..<n { inverted[i] = labels[i] != 0 ? 0 : 1 }
-        // Distance from object pixels to the nearest background pixel, and vice versa.
-        let dIn = DistanceTransform.squaredDistanceToZero(labels.map { $0 }, width: w, height: h, outsideIsZero: false)
-        let dOut = DistanceTransform.squaredDistanceToZero(inverted, width: w, height: h, outsideIsZero: false)
+        let w = width, h = height
         let ramp = max(settings.probabilityRamp, 0.1)
-        var out = [UInt8](repeating: 0, count: n)
-        for i in 0..<n {
-            if labels[i] != 0 {
-                let d = dIn[i].isFinite ? dIn[i].squareRoot() : 1000
-                let p = 0.5 + 0.5 * tanh((d - 0.5) / ramp)
-                out[i] = UInt8(min(255, max(128, (p * 255).rounded())))
-            } else {
-                let d = dOut[i].isFinite ? dOut[i].squareRoot() : 1000
-                let p = 0.5 - 0.5 * tanh((d - 0.5) / ramp)
-                out[i] = UInt8(min(127, max(0, (p * 255).rounded())))
+        @inline(__always) func objectValue(_ d: Double) -> UInt8 {
+            let p = 0.5 + 0.5 * tanh((d - 0.5) / ramp)
+            return UInt8(min(255, max(128, (p * 255).rounded())))
+        }
+        @inline(__always) func backgroundValue(_ d: Double) -> UInt8 {
+            let p = 0.5 - 0.5 * tanh((d - 0.5) / ramp)
+            return UInt8(min(127, max(0, (p * 255).rounded())))
+        }
+        var out = [UInt8](repeating: 0, count: w * h)
+        guard let objectBox = Mask(width: w, height: h, bits: labels).boundingBox else {
+            return GrayImage(width: w, height: h, pixels: out)
+        }
+        // Saturation distance: both values are final from S on (they are monotone in d).
+        var saturation = 1
+        while saturation < 10_000 && (objectValue(Double(saturation)) != 255 || backgroundValue(Double(saturation)) != 0) {
+            saturation += 1
+        }
+        let limit = saturation * saturation
+        var objectLUT = [UInt8](repeating: 255, count: limit + 1)
+        var backgroundLUT = [UInt8](repeating: 0, count: limit + 1)
+        for s in 0...limit {
+            objectLUT[s] = objectValue(Double(s).squareRoot())
+            backgroundLUT[s] = backgroundValue(Double(s).squareRoot())
+        }
+        let r = objectBox.expanded(dx: saturation, dy: saturation).clipped(width: w, height: h)
+        let rw = r.width, rh = r.height
+        var sub = [UInt8](repeating: 0, count: rw * rh)
+        var inverted = [UInt8](repeating: 0, count: rw * rh)
+        for y in 0..<rh {
+            for x in 0..<rw {
+                let l: UInt8 = labels[(y + r.y0) * w + (x + r.x0)] != 0 ? 1 : 0
+                sub[y * rw + x] = l
+                inverted[y * rw + x] = 1 - l
+            }
+        }
+        // Distance from object pixels to the nearest background pixel, and vice versa.
+        let dIn = DistanceTransform.squaredDistanceToZero(sub, width: rw, height: rh, outsideIsZero: false)
+        let dOut = DistanceTransform.squaredDistanceToZero(inverted, width: rw, height: rh, outsideIsZero: false)
+        let dLimit = Double(limit)
+        for y in 0..<rh {
+            for x in 0..<rw {
+                let j = y * rw + x
+                let v: UInt8
+                if sub[j] != 0 {
+                    let s = dIn[j]
+                    v = s <= dLimit ? objectLUT[Int(s)] : 255
+                } else {
+                    let s = dOut[j]
+                    v = s <= dLimit ? backgroundLUT[Int(s)] : 0
+                }
+                out[(y + r.y0) * w + (x + r.x0)] = v
             }
         }
         return GrayImage(width: w, height: h, pixels: out)
