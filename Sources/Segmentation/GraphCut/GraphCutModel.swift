@@ -20,7 +20,7 @@ public final class GraphCutModel: SegmentationModel {
     /// `graphcut`.
     public let name = "graphcut"
     /// Version reported with every answer; bump when results change.
-    public let version = "1.0"
+    public let version = "1.1"
     /// The engine's settings.
     public let settings: GraphCutSettings
 
