@@ -118,6 +118,32 @@ struct GraphCutModelTests {
         #expect(a.width == image.width && a.height == image.height)
     }
 
+    @Test("a session's cache (contour, click distances) never changes a click sequence's answers")
+    func sessionCacheIsInvisible() throws {
+        let (image, gt) = texturedScene()
+        let cached = GraphCutModel()
+        var clicks = Scene.extremePoints(gt)
+        var previous: GrayImage?
+        var clicked = Set<Int>()
+        // Alternate positive and negative corrections, some repeated at the same pixel.
+        let extra = [
+            Click(x: 80, y: 40, kind: .positive), Click(x: 10, y: 10, kind: .negative),
+            Click(x: 80, y: 40, kind: .positive), Click(x: 30, y: 52, kind: .negative),
+        ]
+        for k in 0..<8 {
+            let withSession = try cached.segment(SegmentationInput(image: image, clicks: clicks, previousMask: previous, sessionKey: "object-1"))
+            let fresh = try GraphCutModel().segment(SegmentationInput(image: image, clicks: clicks, previousMask: previous))
+            #expect(withSession == fresh, "call \(k)")
+            previous = withSession
+            if k < extra.count {
+                clicks.append(extra[k])
+            } else if let c = Scene.nextClick(gt: gt, prediction: Mask(thresholding: withSession), clicked: clicked) {
+                clicked.insert(c.point.pixel.y * gt.width + c.point.pixel.x)
+                clicks.append(c)
+            }
+        }
+    }
+
     @Test("rejects input without extreme points")
     func needsExtremePoints() {
         let image = RGBImage(width: 10, height: 10)
