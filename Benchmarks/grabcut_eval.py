@@ -16,8 +16,11 @@ mask's object -> GC_PR_FGD, its background inside the rectangle -> GC_PR_BGD, se
 When GrabCut refuses a call (a colour model without samples: the rectangle covers the whole ROI),
 the prediction is the seeding's object labels (GC_FGD | GC_PR_FGD); such calls are counted.
 
-usage: python3 Benchmarks/grabcut_eval.py <dataset-dir> <fewclick-eval.json> [jobs]
+usage: python3 Benchmarks/grabcut_eval.py <dataset-dir> <fewclick-eval.json> [jobs] [curves.json]
        (pip install opencv-python-headless scipy)
+
+Prints the summary row, the mean IoU after every click count 0…20 for both methods (the fewclick
+figures from the same JSON file) and, with curves.json, writes OpenCV's per-object IoU curves.
 """
 import csv, json, os, sys
 from multiprocessing import Pool
@@ -137,6 +140,13 @@ def main():
     print("| OpenCV grabCut (this run) | " + " | ".join(f"{100 * curves[:, k].mean():.1f}" for k in ks)
           + f" | {noc(0.85):.2f} | {noc(0.9):.2f} | {nof90} |")
     print(f"{len(curves)} objects; {refused} GrabCut calls refused (no background sample), seeding labels used")
+    ours = {o["instance"]: o["iou"] for o in report["instances"]}
+    mine = np.array([ours[name] for name, _, _ in results])
+    print("k | fewclick mIoU | OpenCV mIoU")
+    for k in range(MAX_CLICKS + 1):
+        print(f"{k} | {100 * mine[:, k].mean():.2f} | {100 * curves[:, k].mean():.2f}")
+    if len(sys.argv) > 4:
+        json.dump({name: list(c) for name, c, _ in results}, open(sys.argv[4], "w"))
 
 
 if __name__ == "__main__":
