@@ -90,7 +90,11 @@ struct Serve: AsyncParsableCommand {
                 host: host, port: port, functionName: functionName, functionTimeout: .seconds(max(1, timeout)),
                 serviceName: "proxy"),
             logger: logger)
-        logger.info("model endpoint \(configuration.endpointURL)")
+        if let target = configuration.sagemaker {
+            logger.info("model endpoint: SageMaker endpoint \(target.endpointName) in \(target.region) via \(target.baseURL)")
+        } else {
+            logger.info("model endpoint \(configuration.endpointURL)")
+        }
         try await app.runService()
     }
 }
