@@ -164,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "FewClickBenchmarks",
             dependencies: [
-                "FewClickCore", "ImageCodec", "Segmentation", "InferenceProtocol", "CurlHTTP", "Endpoint",
+                "FewClickCore", "ImageCodec", "Segmentation", "InferenceProtocol", "CurlHTTP", "Endpoint", "Evaluation",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Benchmarks/FewClickBenchmarks",

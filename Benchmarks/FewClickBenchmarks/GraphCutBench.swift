@@ -1,3 +1,4 @@
+import Evaluation
 import FewClickCore
 import Foundation
 import ImageCodec
@@ -6,9 +7,9 @@ import Segmentation
 
 /// `fewclick-benchmarks graphcut [dataset-dir] [limit] [clicks] [export-dir]`: times the graph-cut
 /// model on dataset objects at the proxy's default crop (`CropSettings.default`): the first mask
-/// from the 4 extreme points (middle pixel of each extreme row/column of the ground truth), then
-/// `clicks` corrective clicks placed by the standard rule (centre of the largest error region),
-/// each a warm start from the previous mask with a session key, as the endpoint sees them.
+/// from the 4 extreme points, then `clicks` corrective clicks, both placed by the evaluation's
+/// `ClickSimulator` exactly as `fewclick eval` places them, each a warm start from the previous mask
+/// with a session key, as the endpoint sees them.
 ///
 /// Prints p50/p90 of the per-call time of `segment` (thread CPU time, which other processes on a
 /// shared machine do not inflate, and wall time). With `export-dir`, also writes every call's crop,
@@ -54,11 +55,13 @@ enum GraphCutBench {
             guard let maskData = FileManager.default.contents(atPath: dataset + "/" + row[mi]) else { continue }
             let gray = try ImageFile.decodeGray([UInt8](maskData))
             let gt = Mask(thresholding: gray)
-            guard gt.width == image.width, gt.height == image.height, let box = gt.boundingBox else { continue }
-
-            var clicks = extremePoints(gt, box: box)
+            guard gt.width == image.width, gt.height == image.height else { continue }
+            // The evaluation protocol's own labeler: the same extreme points and clicks as
+            // `fewclick eval` (default seed, no perturbation) up to `clicks` corrections.
+            let simulator = ClickSimulator(groundTruth: gt)
+            var rng = SplitMix64(seed: 0, instance: row[ci])
+            guard var clicks = simulator.extremePoints(rng: &rng) else { continue }
             var previous: Mask?
-            var clicked = Set<Int>()
             for k in 0...clickCount {
                 let plan = CropPlan(imageWidth: image.width, imageHeight: image.height, clicks: clicks)
                 let input = SegmentationInput(
@@ -78,8 +81,7 @@ enum GraphCutBench {
                 let prediction = plan.pasteBack(probability, imageWidth: image.width, imageHeight: image.height)
                 previous = prediction
                 if k == clickCount { break }
-                guard let next = nextClick(gt: gt, prediction: prediction, clicked: clicked) else { break }
-                clicked.insert(Int(next.y) * gt.width + Int(next.x))
+                guard let next = simulator.nextClick(prediction: prediction, clicked: clicks) else { break }
                 clicks.append(next)
             }
         }
@@ -137,39 +139,6 @@ enum GraphCutBench {
         var ts = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    static func extremePoints(_ m: Mask, box: PixelBox) -> [Click] {
-        func mid(_ pts: [(Int, Int)]) -> Click {
-            let p = pts[pts.count / 2]
-            return Click(x: Double(p.0) + 0.5, y: Double(p.1) + 0.5, kind: .extreme)
-        }
-        return [
-            mid((box.y0..<box.y1).filter { m[box.x0, $0] }.map { (box.x0, $0) }),
-            mid((box.x0..<box.x1).filter { m[$0, box.y0] }.map { ($0, box.y0) }),
-            mid((box.y0..<box.y1).filter { m[box.x1 - 1, $0] }.map { (box.x1 - 1, $0) }),
-            mid((box.x0..<box.x1).filter { m[$0, box.y1 - 1] }.map { ($0, box.y1 - 1) }),
-        ]
-    }
-
-    static func nextClick(gt: Mask, prediction: Mask, clicked: Set<Int>) -> Click? {
-        let n = gt.width * gt.height
-        var fn = [UInt8](repeating: 0, count: n), fp = [UInt8](repeating: 0, count: n)
-        for i in 0..<n {
-            fn[i] = gt.bits[i] != 0 && prediction.bits[i] == 0 ? 1 : 0
-            fp[i] = gt.bits[i] == 0 && prediction.bits[i] != 0 ? 1 : 0
-        }
-        let dfn = DistanceTransform.squaredDistanceToZero(fn, width: gt.width, height: gt.height, outsideIsZero: true)
-        let dfp = DistanceTransform.squaredDistanceToZero(fp, width: gt.width, height: gt.height, outsideIsZero: true)
-        var bestFN = (0.0, -1), bestFP = (0.0, -1)
-        for i in 0..<n where !clicked.contains(i) {
-            if dfn[i] > bestFN.0 { bestFN = (dfn[i], i) }
-            if dfp[i] > bestFP.0 { bestFP = (dfp[i], i) }
-        }
-        let positive = bestFN.0 > bestFP.0
-        let i = positive ? bestFN.1 : bestFP.1
-        guard i >= 0 else { return nil }
-        return Click(x: Double(i % gt.width) + 0.5, y: Double(i / gt.width) + 0.5, kind: positive ? .positive : .negative)
     }
 
     /// Writes one call's crop (`<name>.png`), its crop-space clicks (`<name>.json`: `extremePoints`
