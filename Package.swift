@@ -164,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "FewClickBenchmarks",
             dependencies: [
-                "FewClickCore", "ImageCodec", "Segmentation", "InferenceProtocol", "CurlHTTP", "Endpoint", "Evaluation",
+                "FewClickCore", "ImageCodec", "Segmentation", "InferenceProtocol", "CurlHTTP", "Endpoint", "Evaluation", "Proxy",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Benchmarks/FewClickBenchmarks",
@@ -177,7 +177,7 @@ let package = Package(
             // rle_vectors.json is read by path; the generator script is not a resource.
             exclude: ["Fixtures"]),
         .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec", "FewClickCore", "CTurboJPEG"]),
-        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "FewClickCore", "PixelKernels"]),
+        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "FewClickCore", "PixelKernels", "Evaluation"]),
         .testTarget(
             name: "CurlHTTPTests",
             dependencies: [
