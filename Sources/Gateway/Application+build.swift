@@ -100,22 +100,11 @@ struct SegmentRoute: Sendable {
 
     /// Verifies the bearer token of `request`.
     func authenticate(_ request: Request) async throws(GatewayError) -> VerifiedClaims {
-        let required = verifier.configuration.requiredScope
-        guard let header = request.headers[.authorization] else {
-            throw GatewayError(TokenError.missing, requiredScope: required)
-        }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count >= 1, parts[0].lowercased() == "bearer" else {
-            throw GatewayError(TokenError.missing, requiredScope: required)
-        }
-        let token = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
-        guard !token.isEmpty else {
-            throw GatewayError(TokenError.malformed, requiredScope: required)
-        }
         do {
+            let token = try BearerToken.parse(request.headers[.authorization])
             return try await verifier.verify(token, now: Date())
         } catch {
-            throw GatewayError(error, requiredScope: required)
+            throw GatewayError(error, requiredScope: verifier.configuration.requiredScope)
         }
     }
 }
@@ -125,8 +114,15 @@ struct SegmentRoute: Sendable {
 /// `proxy_unavailable` when it cannot connect.
 struct HealthRoute: Sendable {
     let client: CurlClient
-    let integration: GatewayConfiguration.Integration
     let checksProxy: Bool
+    /// `GET /healthz` on the Invoke API host, computed once.
+    let healthURL: String
+
+    init(client: CurlClient, integration: GatewayConfiguration.Integration, checksProxy: Bool) {
+        self.client = client
+        self.checksProxy = checksProxy
+        healthURL = integration.baseURL + "/healthz"
+    }
 
     struct Status: Codable {
         var status: String
@@ -135,10 +131,8 @@ struct HealthRoute: Sendable {
 
     func handle(logger: Logger) async -> Response {
         guard checksProxy else { return Response.json(status: .ok, Status(status: "ok")) }
-        var base = integration.invokeURL
-        while base.hasSuffix("/") { base.removeLast() }
         let request = CurlRequest(
-            method: "GET", url: base + "/healthz", connectTimeout: .seconds(1), timeout: .seconds(2), maxResponseBytes: 1 << 16)
+            method: "GET", url: healthURL, connectTimeout: .seconds(1), timeout: .seconds(2), maxResponseBytes: 1 << 16)
         do {
             _ = try await client.execute(request)
             return Response.json(status: .ok, Status(status: "ok", proxy: "reachable"))

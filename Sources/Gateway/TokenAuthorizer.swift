@@ -114,20 +114,18 @@ public struct TokenAuthorizer: LambdaHandler {
             throw LambdaFunctionError(
                 errorMessage: "methodArn is not an execute-api method ARN", errorType: "InvalidEvent")
         }
-        guard let token = Self.bearerToken(event.authorizationToken) else {
+        guard let token = try? BearerToken.parse(event.authorizationToken) else {
             context?.logger.info("token refused: \(TokenError.missing.message)")
             throw Self.unauthorized
         }
         do {
             let claims = try await verifier.verify(token, now: now())
-            var contextMap = claims.authorizerContext
-            contextMap.removeValue(forKey: "principalId")
             return TokenAuthorizerResponse(
                 principalId: claims.subject,
                 policyDocument: .init(
                     Version: "2012-10-17",
                     Statement: [.init(Action: "execute-api:Invoke", Effect: "Allow", Resource: resource)]),
-                context: contextMap)
+                context: claims.claimsContext)
         } catch let error where error == .insufficientScope {
             context?.logger.info("token refused: \(error.message)")
             return TokenAuthorizerResponse(
@@ -143,16 +141,6 @@ public struct TokenAuthorizer: LambdaHandler {
     }
 
     private static let unauthorized = LambdaFunctionError(errorMessage: unauthorizedMessage, errorType: "Unauthorized")
-
-    /// The JWT of an `Authorization` value `Bearer <token>` (scheme case-insensitive); nil when
-    /// absent, of another scheme, or empty.
-    static func bearerToken(_ header: String?) -> String? {
-        guard let header else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
-    }
 
     /// `arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/*/*` from a method ARN,
     /// or nil when `methodArn` is not of the form `arn:…:execute-api:…:{apiId}/{stage}/{verb}/…`.

@@ -29,12 +29,7 @@ struct Authorizer: AsyncParsableCommand {
         guard let api = environment["AWS_LAMBDA_RUNTIME_API"], !api.isEmpty else {
             throw ValidationError("AWS_LAMBDA_RUNTIME_API is not set: `gateway authorizer` runs inside AWS Lambda")
         }
-        let level = Logger.Level(rawValue: logLevel ?? environment["LOG_LEVEL"] ?? "info") ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapLogging(level: logLevel ?? environment["LOG_LEVEL"] ?? "info")
         let logger = Logger(label: "authorizer")
         let scope = requiredScope ?? environment["FEWCLICK_REQUIRED_SCOPE"] ?? "segment"
         let client = CurlClient(maxConcurrentRequests: 2)

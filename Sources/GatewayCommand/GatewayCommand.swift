@@ -15,6 +15,16 @@ struct GatewayCommand: AsyncParsableCommand {
         subcommands: [Serve.self, Token.self, Authorizer.self])
 }
 
+/// Sends every log to standard error at `level` (a `Logger.Level` name; unknown names mean `info`).
+func bootstrapLogging(level name: String) {
+    let level = Logger.Level(rawValue: name) ?? .info
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+}
+
 /// Where the JWT secret comes from: `--jwt-secret-file`, else `$FEWCLICK_JWT_SECRET`.
 struct SecretOptions: ParsableArguments {
     @Option(help: "File holding the HS256 secret (default: $FEWCLICK_JWT_SECRET). At least 32 bytes.")
@@ -74,12 +84,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapLogging(level: logLevel)
         let logger = Logger(label: "gateway")
         var origins = corsOrigins
         if let env = ProcessInfo.processInfo.environment["FEWCLICK_CORS_ORIGINS"] {

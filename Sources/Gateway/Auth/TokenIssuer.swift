@@ -9,11 +9,7 @@ public struct TokenIssuer: Sendable {
     /// Creates an issuer for `secret`.
     /// - Throws: ``TokenSecretError`` when the secret is shorter than ``TokenVerifier/minimumSecretLength``.
     public init(secret: [UInt8]) async throws(TokenSecretError) {
-        guard secret.count >= TokenVerifier.minimumSecretLength else {
-            throw TokenSecretError(
-                message: "the JWT secret must be at least \(TokenVerifier.minimumSecretLength) bytes, got \(secret.count)")
-        }
-        self.keys = await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        self.keys = try await TokenVerifier.hmacKeys(secret: secret)
     }
 
     /// Issues a token with `sub`, `scope` (space-separated), `iat`, `nbf` and `exp` (whole seconds).

@@ -40,12 +40,18 @@ public struct TokenVerifier: Sendable {
     /// Creates a verifier.
     /// - Throws: ``TokenSecretError`` when the secret is shorter than ``minimumSecretLength``.
     public init(configuration: Configuration) async throws(TokenSecretError) {
-        guard configuration.secret.count >= Self.minimumSecretLength else {
-            throw TokenSecretError(
-                message: "the JWT secret must be at least \(Self.minimumSecretLength) bytes, got \(configuration.secret.count)")
-        }
+        self.keys = try await Self.hmacKeys(secret: configuration.secret)
         self.configuration = configuration
-        self.keys = await JWTKeyCollection().add(hmac: HMACKey(from: configuration.secret), digestAlgorithm: .sha256)
+    }
+
+    /// The HS256 key collection for `secret`, shared by the verifier and ``TokenIssuer``.
+    /// - Throws: ``TokenSecretError`` when the secret is shorter than ``minimumSecretLength``.
+    static func hmacKeys(secret: [UInt8]) async throws(TokenSecretError) -> JWTKeyCollection {
+        guard secret.count >= minimumSecretLength else {
+            throw TokenSecretError(
+                message: "the JWT secret must be at least \(minimumSecretLength) bytes, got \(secret.count)")
+        }
+        return await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
     }
 
     /// Verifies `token` at time `now`.
@@ -160,12 +166,5 @@ enum Base64URL {
         if remainder == 1 { return nil }
         if remainder > 0 { base64 += String(repeating: "=", count: 4 - remainder) }
         return Data(base64Encoded: base64)
-    }
-
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

@@ -40,9 +40,15 @@ public struct VerifiedClaims: Sendable, Equatable {
 
     /// The API Gateway authorizer for a proxy event built from these claims.
     public var authorizer: APIGatewayRequest.Authorizer {
+        APIGatewayRequest.Authorizer(principalId: subject, claims: claimsContext)
+    }
+
+    /// ``authorizerContext`` without `principalId`: every claim stringified, as both the proxy
+    /// event's authorizer claims and the TOKEN authorizer's response context carry them.
+    var claimsContext: [String: String] {
         var context = authorizerContext
         context.removeValue(forKey: "principalId")
-        return APIGatewayRequest.Authorizer(principalId: subject, claims: context)
+        return context
     }
 
     private static func stringify(_ value: JSONValue) -> String {

@@ -16,12 +16,14 @@ import Logging
 struct LambdaInvoker: Sendable {
     let client: CurlClient
     let integration: GatewayConfiguration.Integration
+    /// `{invokeURL}/2015-03-31/functions/{functionName}/invocations`, computed once.
+    let invocationURL: String
 
-    var invocationURL: String {
-        var base = integration.invokeURL
-        while base.hasSuffix("/") { base.removeLast() }
+    init(client: CurlClient, integration: GatewayConfiguration.Integration) {
+        self.client = client
+        self.integration = integration
         let name = integration.functionName.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? ""
-        return "\(base)/2015-03-31/functions/\(name)/invocations"
+        invocationURL = "\(integration.baseURL)/2015-03-31/functions/\(name)/invocations"
     }
 
     func invoke(_ event: APIGatewayRequest, requestID: String, logger: Logger) async throws(GatewayError) -> Response {
@@ -99,5 +101,14 @@ struct LambdaInvoker: Sendable {
         return Response(
             status: .init(code: result.statusCode), headers: headers,
             body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+extension GatewayConfiguration.Integration {
+    /// ``invokeURL`` without trailing slashes.
+    var baseURL: String {
+        var base = invokeURL
+        while base.hasSuffix("/") { base.removeLast() }
+        return base
     }
 }
