@@ -45,7 +45,7 @@ struct Up: AsyncParsableCommand {
 
     func run() async throws {
         let bin = try binaryFolder()
-        let secret = try jwtSecret()
+        let (secret, secretGenerated) = try jwtSecret()
         let stack = Stack()
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
         let client = CurlClient(maxConcurrentRequests: 2)
@@ -53,7 +53,7 @@ struct Up: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment["FEWCLICK_JWT_SECRET"] = secret
         let base = "http://\(host)"
-        let ui = uiFolder()
+        let ui = uiFolder(bin: bin)
         var uiArguments: [String] = []
         if let ui {
             uiArguments = ["--ui-dir", ui.path] + (demo ? ["--demo"] : [])
@@ -89,8 +89,7 @@ struct Up: AsyncParsableCommand {
             let token = try await issueToken(gateway: bin.appending(path: "gateway"), environment: environment)
             printBanner(
                 gatewayURL: "\(base):\(gatewayPort)", token: token, demo: ui != nil && demo,
-                secretGenerated: jwtSecretFile == nil
-                && ProcessInfo.processInfo.environment["FEWCLICK_JWT_SECRET"] == nil)
+                secretGenerated: secretGenerated)
         } catch {
             await stack.stopAll()
             throw error
@@ -123,18 +122,21 @@ struct Up: AsyncParsableCommand {
         throw ValidationError("cannot find the endpoint/proxy/gateway executables next to fewclick; pass --bin-dir")
     }
 
-    private func jwtSecret() throws -> String {
+    /// The JWT secret (`--jwt-secret-file`, else a non-empty `$FEWCLICK_JWT_SECRET`, else random)
+    /// and whether it was generated for this run.
+    private func jwtSecret() throws -> (secret: String, generated: Bool) {
         if let jwtSecretFile {
             guard let data = FileManager.default.contents(atPath: jwtSecretFile) else {
                 throw ValidationError("cannot read --jwt-secret-file \(jwtSecretFile)")
             }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return (String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), false)
         }
         if let secret = ProcessInfo.processInfo.environment["FEWCLICK_JWT_SECRET"], !secret.isEmpty {
-            return secret
+            return (secret, false)
         }
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return (secret, true)
     }
 
     /// Polls `url` until it answers 200, within `readyTimeout`.
@@ -179,14 +181,15 @@ struct Up: AsyncParsableCommand {
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// `--ui-dir`, else `infra/groundtruth` under the working directory or above the executables.
-    private func uiFolder() -> URL? {
+    /// `--ui-dir`, else `infra/groundtruth` under the working directory or above `bin`, the
+    /// executables' folder.
+    private func uiFolder(bin: URL) -> URL? {
         func holdsUI(_ folder: URL) -> Bool {
             FileManager.default.fileExists(atPath: folder.appending(path: "fewclick-ui.js").path)
         }
         if let uiDir { return URL(filePath: uiDir, directoryHint: .isDirectory) }
         var candidates = [URL(filePath: FileManager.default.currentDirectoryPath, directoryHint: .isDirectory)]
-        var folder = (try? binaryFolder()) ?? URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var folder = bin
         for _ in 0..<5 {
             candidates.append(folder)
             folder = folder.deletingLastPathComponent()

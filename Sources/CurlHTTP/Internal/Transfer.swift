@@ -142,23 +142,27 @@ final class Transfer {
 
     // MARK: - Validation and errors
 
+    /// RFC 9110 `tchar`: the bytes allowed in a method or header name.
+    private static let tokenCharacters = Set(
+        "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+    /// NUL, LF and CR: never allowed in a URL or a header value.
+    private static let forbidden: Set<UInt8> = [0, 10, 13]
+
     private func validate(_ request: CurlRequest) throws(CurlError) {
-        let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
-        guard !request.method.isEmpty, request.method.utf8.allSatisfy(tokenCharacters.contains) else {
+        guard !request.method.isEmpty, request.method.utf8.allSatisfy(Self.tokenCharacters.contains) else {
             throw CurlError(code: .invalidRequest, message: "invalid HTTP method \"\(request.method)\"")
         }
         guard request.maxResponseBytes >= 0 else {
             throw CurlError(code: .invalidRequest, message: "maxResponseBytes is negative")
         }
-        let forbidden: Set<UInt8> = [0, 10, 13]
-        guard !request.url.utf8.contains(where: forbidden.contains), !request.url.utf8.contains(32) else {
+        guard !request.url.utf8.contains(where: Self.forbidden.contains), !request.url.utf8.contains(32) else {
             throw CurlError(code: .invalidRequest, message: "the URL contains spaces or control characters")
         }
         for field in request.headers {
-            guard !field.name.isEmpty, field.name.utf8.allSatisfy(tokenCharacters.contains) else {
+            guard !field.name.isEmpty, field.name.utf8.allSatisfy(Self.tokenCharacters.contains) else {
                 throw CurlError(code: .invalidRequest, message: "invalid header name \"\(field.name)\"")
             }
-            guard !field.value.utf8.contains(where: forbidden.contains) else {
+            guard !field.value.utf8.contains(where: Self.forbidden.contains) else {
                 throw CurlError(code: .invalidRequest, message: "header \(field.name) has a CR, LF or NUL in its value")
             }
         }
