@@ -47,7 +47,10 @@ let package = Package(
 
         .target(name: "FewClickCore", dependencies: ["PixelKernels"], swiftSettings: strict),
         .target(name: "PixelKernels", swiftSettings: kernels),
-        .target(name: "Segmentation", dependencies: ["FewClickCore", "PixelKernels"], swiftSettings: strict),
+        // Segmentation holds SegmentationTensors (the proxy↔endpoint tensor contract), hence InferenceProtocol.
+        .target(
+            name: "Segmentation", dependencies: ["FewClickCore", "PixelKernels", "InferenceProtocol"],
+            swiftSettings: strict),
 
         // MARK: - System libraries
 
@@ -97,8 +100,6 @@ let package = Package(
             name: "Proxy",
             dependencies: [
                 "FewClickCore", "ImageCodec", "InferenceProtocol", "CurlHTTP", "LambdaKit", "Segmentation", "AWSSigV4",
-                // SegmentationTensors (the proxy↔endpoint tensor contract) lives in Endpoint.
-                "Endpoint",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

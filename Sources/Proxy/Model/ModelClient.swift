@@ -1,6 +1,5 @@
 import AWSSigV4
 import CurlHTTP
-import Endpoint
 import FewClickCore
 import InferenceProtocol
 import Foundation

@@ -1,6 +1,5 @@
 import FewClickCore
 import InferenceProtocol
-import Segmentation
 
 /// The tensor contract between the proxy and the endpoint (DESIGN.md, "proxy → endpoint").
 public enum SegmentationTensors {
@@ -56,7 +55,7 @@ public enum SegmentationTensors {
     /// - Throws: `InputError` with a client-safe message (HTTP 400) for a missing, unknown, duplicate
     ///   or malformed tensor, an image over `maxImagePixels`, more than `maxClicks` clicks, a click
     ///   kind other than 0/1/2, non-finite coordinates, or a `prev_mask` of another size.
-    static func input(from request: InferenceRequest, maxImagePixels: Int, maxClicks: Int) throws(InputError)
+    package static func input(from request: InferenceRequest, maxImagePixels: Int, maxClicks: Int) throws(InputError)
         -> SegmentationInput
     {
         var seen = Set<String>()
@@ -126,9 +125,9 @@ public enum SegmentationTensors {
 }
 
 /// A request whose tensors do not fit the contract (HTTP 400).
-struct InputError: Error {
-    var message: String
-    init(_ message: String) { self.message = message }
+package struct InputError: Error {
+    package var message: String
+    package init(_ message: String) { self.message = message }
 }
 
 extension SegmentationTensors {
