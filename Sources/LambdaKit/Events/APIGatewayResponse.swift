@@ -30,16 +30,8 @@ public struct APIGatewayResponse: Sendable, Equatable, Codable {
     /// value, then each `headers` entry whose name (case-insensitively) is not in
     /// `multiValueHeaders`.
     public var headerFields: [(name: String, value: String)] {
-        var fields: [(name: String, value: String)] = []
-        var seen = Set<String>()
-        for (name, values) in (multiValueHeaders ?? [:]).sorted(by: { $0.key < $1.key }) {
-            seen.insert(name.lowercased())
-            for value in values { fields.append((name, value)) }
-        }
-        for (name, value) in (headers ?? [:]).sorted(by: { $0.key < $1.key }) where !seen.contains(name.lowercased()) {
-            fields.append((name, value))
-        }
-        return fields
+        HeaderFields(payload1Headers: headers ?? [:], multiValueHeaders: multiValueHeaders ?? [:])
+            .map { (name: $0.name, value: $0.value) }
     }
 
     /// The body bytes: base64-decoded when `isBase64Encoded`, UTF-8 otherwise; empty without a

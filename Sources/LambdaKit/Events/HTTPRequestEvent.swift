@@ -59,15 +59,7 @@ public struct HTTPRequestEvent: Sendable {
     /// The request inside a payload 1.0 event. `multiValueHeaders` win over `headers` for the
     /// same name (API Gateway's merge rule). Throws `LambdaEventError.invalidBase64Body`.
     public init(_ event: APIGatewayRequest) throws(LambdaEventError) {
-        var headers = HeaderFields()
-        var seen = Set<String>()
-        for (name, values) in event.multiValueHeaders.sorted(by: { $0.key < $1.key }) {
-            seen.insert(name.lowercased())
-            for value in values { headers.append(name, value) }
-        }
-        for (name, value) in event.headers.sorted(by: { $0.key < $1.key }) where !seen.contains(name.lowercased()) {
-            headers.append(name, value)
-        }
+        let headers = HeaderFields(payload1Headers: event.headers, multiValueHeaders: event.multiValueHeaders)
         var query = event.multiValueQueryStringParameters
         for (name, value) in event.queryStringParameters where query[name] == nil { query[name] = [value] }
         let authorizer = event.requestContext.authorizer

@@ -61,3 +61,20 @@ public struct HeaderFields: Sendable, Equatable, Sequence, ExpressibleByDictiona
         a.utf8.count == b.utf8.count && a.lowercased() == b.lowercased()
     }
 }
+
+extension HeaderFields {
+    /// A payload 1.0 message's `headers` and `multiValueHeaders` merged as API Gateway merges them:
+    /// every `multiValueHeaders` value (names sorted), then each `headers` entry (names sorted)
+    /// whose name, case-insensitively, is not in `multiValueHeaders`.
+    init(payload1Headers headers: [String: String], multiValueHeaders: [String: [String]]) {
+        self.init()
+        var seen = Set<String>()
+        for (name, values) in multiValueHeaders.sorted(by: { $0.key < $1.key }) {
+            seen.insert(name.lowercased())
+            for value in values { append(name, value) }
+        }
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) where !seen.contains(name.lowercased()) {
+            append(name, value)
+        }
+    }
+}
