@@ -73,23 +73,16 @@ public struct MessageFraming: Sendable, Hashable {
         var sagemakerLength: Int?
         if let contentType, !contentType.allSatisfy(\.isWhitespace) {
             let (mediaType, parameters) = Self.parseMediaType(contentType)
-            switch mediaType {
-            case InferenceMediaType.json, InferenceMediaType.octetStream:
-                if mediaType == InferenceMediaType.octetStream, headerLength == nil {
-                    throw .framing(
-                        "Content-Type application/octet-stream needs an Inference-Header-Content-Length header "
-                            + "giving the length of the JSON part")
-                }
-            case InferenceMediaType.sagemakerTritonBinary:
-                if let value = parameters[InferenceMediaType.jsonHeaderSizeParameter] {
-                    sagemakerLength = try Self.parseLength(
-                        value, what: "json-header-size", bodyLength: bodyLength)
-                }
-            default:
-                throw InferenceProtocolError(
-                    .unsupportedMediaType,
-                    "unsupported Content-Type '\(contentType)'; use application/json, application/octet-stream with "
-                        + "Inference-Header-Content-Length, or application/vnd.sagemaker-triton.binary+json;json-header-size=N")
+            try Self.checkMediaType(mediaType, of: contentType)
+            if mediaType == InferenceMediaType.octetStream, headerLength == nil {
+                throw .framing(
+                    "Content-Type application/octet-stream needs an Inference-Header-Content-Length header "
+                        + "giving the length of the JSON part")
+            }
+            if mediaType == InferenceMediaType.sagemakerTritonBinary,
+                let value = parameters[InferenceMediaType.jsonHeaderSizeParameter]
+            {
+                sagemakerLength = try Self.parseLength(value, what: "json-header-size", bodyLength: bodyLength)
             }
         }
         switch (headerLength, sagemakerLength) {
@@ -101,6 +94,30 @@ public struct MessageFraming: Sendable, Hashable {
                 throw .framing("Inference-Header-Content-Length \(h) disagrees with json-header-size \(s)")
             }
             self = MessageFraming(jsonLength: s, style: .sagemakerContentType)
+        }
+    }
+
+    /// Refuses a `Content-Type` whose media type is not one that
+    /// `init(contentType:inferenceHeaderContentLength:bodyLength:)` accepts, without looking at
+    /// lengths: lets a server answer 415 before reading the body. An absent or blank value passes (JSON).
+    ///
+    /// - Throws: `.unsupportedMediaType`, the same error the initializer throws for that content type.
+    public static func checkMediaType(of contentType: String?) throws(InferenceProtocolError) {
+        guard let contentType, !contentType.allSatisfy(\.isWhitespace) else { return }
+        try checkMediaType(parseMediaType(contentType).0, of: contentType)
+    }
+
+    /// Throws `.unsupportedMediaType` unless `mediaType` (parsed from `contentType`) is JSON,
+    /// octet-stream or SageMaker Triton binary.
+    private static func checkMediaType(_ mediaType: String, of contentType: String) throws(InferenceProtocolError) {
+        switch mediaType {
+        case InferenceMediaType.json, InferenceMediaType.octetStream, InferenceMediaType.sagemakerTritonBinary:
+            return
+        default:
+            throw InferenceProtocolError(
+                .unsupportedMediaType,
+                "unsupported Content-Type '\(contentType)'; use application/json, application/octet-stream with "
+                    + "Inference-Header-Content-Length, or application/vnd.sagemaker-triton.binary+json;json-header-size=N")
         }
     }
 

@@ -51,10 +51,10 @@ struct InferenceHandler: Sendable {
         let headerLength = request.headers[Self.inferenceHeaderContentLength]
         // Refuse foreign media types before reading any of the body.
         do {
-            _ = try MessageFraming(contentType: contentType, inferenceHeaderContentLength: "1", bodyLength: 1)
-        } catch where error.code == .unsupportedMediaType {
+            try MessageFraming.checkMediaType(of: contentType)
+        } catch {
             throw EndpointError(.unsupportedMediaType, error.message)
-        } catch {}
+        }
 
         let buffer: ByteBuffer
         do {
