@@ -72,17 +72,20 @@ public final class ProxyHandler: HTTPEventHandler {
                 .failure(.unsupportedMediaType(String(type.prefix(100)))), requestId: requestId, logger: logger)
         }
         let timeout = min(configuration.endpointTimeout, max(.seconds(1), context.remainingTime - .seconds(1)))
-        let result = await segment(body: request.body, requestId: requestId, modelTimeout: timeout)
-        if case .success(let body) = result {
-            logger.info(
-                "segment",
-                metadata: [
-                    "principal": "\(request.principalId ?? "-")", "image": "\(body.width)x\(body.height)",
-                    "area": "\(body.mask.area)", "model_ms": "\(body.timingsMs.model)",
-                    "total_ms": "\(body.timingsMs.total)",
-                ])
+        let body: SegmentResponseBody
+        do {
+            body = try await segment(body: request.body, requestId: requestId, modelTimeout: timeout)
+        } catch {
+            return respond(.failure(error), requestId: requestId, logger: logger)
         }
-        return respond(result.map { $0 as any Encodable & Sendable }, requestId: requestId, logger: logger)
+        logger.info(
+            "segment",
+            metadata: [
+                "principal": "\(request.principalId ?? "-")", "image": "\(body.width)x\(body.height)",
+                "area": "\(body.mask.area)", "model_ms": "\(body.timingsMs.model)",
+                "total_ms": "\(body.timingsMs.total)",
+            ])
+        return respond(.success(body), requestId: requestId, logger: logger)
     }
 
     /// One segment call on a raw JSON body: everything `handle` does for `POST /v1/segment`
@@ -92,18 +95,9 @@ public final class ProxyHandler: HTTPEventHandler {
     ///   - body: the request body.
     ///   - requestId: sent to the endpoint as the V2 request id.
     ///   - modelTimeout: the endpoint call's limit.
-    /// - Returns: the response body, or the error to answer with.
-    public func segment(body: [UInt8], requestId: String?, modelTimeout: Duration) async
-        -> Result<SegmentResponseBody, ProxyError>
-    {
-        do {
-            return .success(try await segmentThrowing(body: body, requestId: requestId, modelTimeout: modelTimeout))
-        } catch {
-            return .failure(error)
-        }
-    }
-
-    private func segmentThrowing(body: [UInt8], requestId: String?, modelTimeout: Duration)
+    /// - Returns: the response body.
+    /// - Throws: the error to answer with.
+    public func segment(body: [UInt8], requestId: String?, modelTimeout: Duration)
         async throws(ProxyError) -> SegmentResponseBody
     {
         let clock = ContinuousClock()
@@ -141,16 +135,16 @@ public final class ProxyHandler: HTTPEventHandler {
 
         // Preprocess: crop plan, crop, tensors.
         let style = model.headerStyle
-        let (plan, message) = try await Offload.run { () throws(ProxyError) -> (CropPlan, EncodedInferenceMessageBox) in
+        let (plan, message) = try await Offload.run { () throws(ProxyError) -> (CropPlan, EncodedInferenceMessage) in
             let (plan, input) = SegmentPipeline.modelInput(
                 image: image, clicks: request.allClicks, previousMask: previousMask,
                 settings: configuration.cropSettings, sessionKey: imageId)
-            return (plan, EncodedInferenceMessageBox(try ModelClient.encode(input, requestId: requestId, style: style)))
+            return (plan, try ModelClient.encode(input, requestId: requestId, style: style))
         }
         let preprocessed = clock.now
 
         let output = try await model.infer(
-            message.message, cropWidth: plan.cropWidth, cropHeight: plan.cropHeight, timeout: modelTimeout)
+            message, cropWidth: plan.cropWidth, cropHeight: plan.cropHeight, timeout: modelTimeout)
         let modelDone = clock.now
 
         let maskBody = try await Offload.run { () throws(ProxyError) -> SegmentResponseBody.MaskBody in
@@ -228,11 +222,4 @@ public final class ProxyHandler: HTTPEventHandler {
             return HTTPResponseEvent(status: error.status, headers: headers, body: body)
         }
     }
-}
-
-/// Carries an encoded message out of the CPU queue (the message's tuple headers are not `Sendable`
-/// by inference, the struct is).
-struct EncodedInferenceMessageBox: Sendable {
-    var message: EncodedInferenceMessage
-    init(_ message: EncodedInferenceMessage) { self.message = message }
 }

@@ -33,10 +33,6 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     static func invalidBase64(_ message: String) -> ProxyError {
         .init(status: 400, code: "invalid_base64", message: message)
     }
-    /// 400: `image.data` is a JPEG or PNG that cannot be decoded.
-    static func invalidImage(_ message: String) -> ProxyError {
-        .init(status: 400, code: "invalid_image", message: message)
-    }
 
     // MARK: 404 / 405
 
