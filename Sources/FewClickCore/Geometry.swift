@@ -105,6 +105,16 @@ public struct PixelBox: Hashable, Sendable, Codable {
 
     /// This box clipped to an image of the given size.
     public func clipped(width: Int, height: Int) -> PixelBox {
-        PixelBox(x0: max(0, x0), y0: max(0, y0), x1: min(width, x1), y1: min(height, y1))
+        intersection(PixelBox(x0: 0, y0: 0, x1: width, y1: height))
+    }
+
+    /// The pixels in both boxes (bounds may cross, i.e. `isEmpty`, when the boxes are disjoint).
+    public func intersection(_ other: PixelBox) -> PixelBox {
+        PixelBox(x0: max(x0, other.x0), y0: max(y0, other.y0), x1: min(x1, other.x1), y1: min(y1, other.y1))
+    }
+
+    /// The square of half-side `radius` pixels centred on pixel (x, y): `2 · radius + 1` pixels a side.
+    public static func around(x: Int, y: Int, radius: Int) -> PixelBox {
+        PixelBox(x0: x - radius, y0: y - radius, x1: x + radius + 1, y1: y + radius + 1)
     }
 }

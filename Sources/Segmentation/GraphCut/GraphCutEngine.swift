@@ -129,7 +129,7 @@ struct GraphCutEngine {
         for s in 0..<4 {
             let a = order[s], b = order[s + 1]
             let r = PixelBox(x0: min(a.x, b.x) - sx, y0: min(a.y, b.y) - sy, x1: max(a.x, b.x) + 1 + sx, y1: max(a.y, b.y) + 1 + sy)
-            let rc = PixelBox(x0: max(r.x0, box.x0), y0: max(r.y0, box.y0), x1: min(r.x1, box.x1), y1: min(r.y1, box.y1))
+            let rc = r.intersection(box)
             for i in 0..<n { allowed[i] = 0 }
             for y in rc.y0..<rc.y1 { for x in rc.x0..<rc.x1 { allowed[y * w + x] = 1 } }
             let target = b.y * w + b.x
@@ -199,7 +199,7 @@ struct GraphCutEngine {
         let w = width, h = height
         let radius = Float(settings.clickPriorRadius)
         let r = Int(radius) + 1
-        let win = PixelBox(x0: max(0, cx - r), y0: max(0, cy - r), x1: min(w, cx + r + 1), y1: min(h, cy + r + 1))
+        let win = PixelBox.around(x: cx, y: cy, radius: r).clipped(width: w, height: h)
         let ww = win.width, wh = win.height
         let ew = Float(max(0, settings.clickEdgeWeight))
         var cost = [Float](repeating: 0, count: ww * wh)
@@ -480,9 +480,7 @@ struct GraphCutEngine {
             fixed = labels
             let r = Int((settings.clickPriorRadius * settings.localWindow).rounded())
             let (cx, cy) = last.point.pixel
-            let b = seeds.box
-            window = PixelBox(
-                x0: max(b.x0, cx - r), y0: max(b.y0, cy - r), x1: min(b.x1, cx + r + 1), y1: min(b.y1, cy + r + 1))
+            window = PixelBox.around(x: cx, y: cy, radius: r).intersection(seeds.box)
             if window.isEmpty { window = seeds.box }
             for y in 0..<height {
                 for x in 0..<width where !seeds.box.contains(x: x, y: y) { fixed[y * width + x] = 0 }
@@ -550,12 +548,14 @@ struct GraphCutEngine {
                     let x = i % w, y = i / w
                     if x == 0 || y == 0 || x == w - 1 || y == h - 1 { touchesBorder = true }
                     if seeds.hard[i] == 2 { hasHardBackground = true }
-                    for (nx, ny) in [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)] {
-                        guard nx >= 0, nx < w, ny >= 0, ny < h else { continue }
-                        guard box.contains(x: nx, y: ny) else { touchesBorder = true; continue }
+                    // The 4 neighbours, without an array literal per pixel.
+                    func visit(_ nx: Int, _ ny: Int) {
+                        guard nx >= 0, nx < w, ny >= 0, ny < h else { return }
+                        guard box.contains(x: nx, y: ny) else { touchesBorder = true; return }
                         let j = ny * w + nx, v = (ny - box.y0) * bw + (nx - box.x0)
                         if labels[j] == 0 && visited[v] == 0 { visited[v] = 1; stack.append(j) }
                     }
+                    visit(x - 1, y); visit(x + 1, y); visit(x, y - 1); visit(x, y + 1)
                 }
                 if !touchesBorder && !hasHardBackground && component.count <= settings.maxHoleArea {
                     for i in component { labels[i] = 1 }
