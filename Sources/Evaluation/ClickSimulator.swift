@@ -86,18 +86,18 @@ public struct ClickSimulator: Sendable {
     public func nextClick(prediction: Mask, clicked: [Click]) -> Click? {
         precondition(prediction.width == width && prediction.height == height, "prediction size mismatch")
         let w = width, h = height
-        var fn = [UInt8](repeating: 0, count: w * h)
-        var fp = [UInt8](repeating: 0, count: w * h)
+        var fn = Mask(width: w, height: h)
+        var fp = Mask(width: w, height: h)
         let gt = groundTruth.bits, pred = prediction.bits
         if let ign = ignore?.bits {
             for i in 0..<(w * h) where ign[i] == 0 {
-                fn[i] = gt[i] & (pred[i] ^ 1)
-                fp[i] = (gt[i] ^ 1) & pred[i]
+                fn.bits[i] = gt[i] & (pred[i] ^ 1)
+                fp.bits[i] = (gt[i] ^ 1) & pred[i]
             }
         } else {
             for i in 0..<(w * h) {
-                fn[i] = gt[i] & (pred[i] ^ 1)
-                fp[i] = (gt[i] ^ 1) & pred[i]
+                fn.bits[i] = gt[i] & (pred[i] ^ 1)
+                fp.bits[i] = (gt[i] ^ 1) & pred[i]
             }
         }
         var clickedPixels: [Int] = []
@@ -105,8 +105,8 @@ public struct ClickSimulator: Sendable {
             let (x, y) = c.point.pixel
             if x >= 0, y >= 0, x < w, y < h { clickedPixels.append(y * w + x) }
         }
-        let bestFN = Self.farthestPixel(fn, width: w, height: h, clicked: clickedPixels)
-        let bestFP = Self.farthestPixel(fp, width: w, height: h, clicked: clickedPixels)
+        let bestFN = Self.farthestPixel(fn, clicked: clickedPixels)
+        let bestFP = Self.farthestPixel(fp, clicked: clickedPixels)
         let dFN = bestFN?.squaredDistance ?? 0, dFP = bestFP?.squaredDistance ?? 0
         if dFN == 0 && dFP == 0 { return nil }
         let positive = dFN > dFP
@@ -117,26 +117,13 @@ public struct ClickSimulator: Sendable {
     /// The first pixel (row-major) of maximal distance to the outside of `region` (padded by one pixel
     /// of zeros), after zeroing the distance at `clicked` pixels; nil when the region is empty.
     /// Distances are squared, in pixels².
-    static func farthestPixel(
-        _ region: [UInt8], width w: Int, height h: Int, clicked: [Int]
-    ) -> (index: Int, squaredDistance: Double)? {
+    static func farthestPixel(_ region: Mask, clicked: [Int]) -> (index: Int, squaredDistance: Double)? {
         // The transform is computed on the region's bounding box only. That is exact: outside the box
         // every pixel is a zero, the ring just outside is all zeros (or the padding), and any zero
         // farther out is no nearer than its projection onto that ring.
-        var x0 = w, y0 = h, x1 = -1, y1 = -1
-        for y in 0..<h {
-            let row = y * w
-            for x in 0..<w where region[row + x] != 0 {
-                x0 = min(x0, x); x1 = max(x1, x)
-                y0 = min(y0, y); y1 = y
-            }
-        }
-        guard x1 >= 0 else { return nil }
-        let bw = x1 - x0 + 1, bh = y1 - y0 + 1
-        var sub = [UInt8](repeating: 0, count: bw * bh)
-        for y in 0..<bh {
-            for x in 0..<bw { sub[y * bw + x] = region[(y + y0) * w + x + x0] }
-        }
+        guard let box = region.boundingBox else { return nil }
+        let w = region.width, x0 = box.x0, y0 = box.y0, bw = box.width, bh = box.height
+        let sub = region.cropped(to: box).bits
         var dt = DistanceTransform.squaredDistanceToZero(sub, width: bw, height: bh, outsideIsZero: true)
         for i in clicked {
             let x = i % w - x0, y = i / w - y0

@@ -1,9 +1,10 @@
+import Evaluation
 import FewClickCore
-import PixelKernels
 import Segmentation
 import Testing
 
-/// Generated scenes with known masks, and the standard click rule, for running the model directly.
+/// Generated scenes with known masks, for running the model directly (clicks from the evaluation's
+/// `ClickSimulator`).
 enum Scene {
     /// Paints `mask` pixels with `object(x, y)` and the rest with `background(x, y)`; adds seeded noise.
     static func render(
@@ -44,34 +45,13 @@ enum Scene {
         return [mid(left), mid(top), mid(right), mid(bottom)]
     }
 
-    /// The standard corrective click: centre of the largest error region (exact EDT), positive iff
-    /// the missed region is deeper than the leaked one.
-    static func nextClick(gt: Mask, prediction: Mask, clicked: Set<Int>) -> Click? {
-        let n = gt.width * gt.height
-        var fn = [UInt8](repeating: 0, count: n), fp = [UInt8](repeating: 0, count: n)
-        for i in 0..<n {
-            fn[i] = gt.bits[i] != 0 && prediction.bits[i] == 0 ? 1 : 0
-            fp[i] = gt.bits[i] == 0 && prediction.bits[i] != 0 ? 1 : 0
-        }
-        let dfn = DistanceTransform.squaredDistanceToZero(fn, width: gt.width, height: gt.height, outsideIsZero: true)
-        let dfp = DistanceTransform.squaredDistanceToZero(fp, width: gt.width, height: gt.height, outsideIsZero: true)
-        var bestFN = (0.0, -1), bestFP = (0.0, -1)
-        for i in 0..<n where !clicked.contains(i) {
-            if dfn[i] > bestFN.0 { bestFN = (dfn[i], i) }
-            if dfp[i] > bestFP.0 { bestFP = (dfp[i], i) }
-        }
-        let positive = bestFN.0 > bestFP.0
-        let i = positive ? bestFN.1 : bestFP.1
-        guard i >= 0 else { return nil }
-        return Click(x: Double(i % gt.width) + 0.5, y: Double(i / gt.width) + 0.5, kind: positive ? .positive : .negative)
-    }
-
     /// Runs the extreme-points call then up to `maxClicks` corrective clicks (warm start from the
     /// previous answer); returns the IoU after each call and the last probability map.
     static func interact(_ model: GraphCutModel, image: RGBImage, gt: Mask, maxClicks: Int) throws -> (ious: [Double], last: GrayImage) {
         var clicks = extremePoints(gt)
         var previous: GrayImage?
-        var clicked = Set<Int>()
+        let simulator = ClickSimulator(groundTruth: gt)
+        var placed: [Click] = []
         var ious: [Double] = []
         var last = GrayImage(width: 0, height: 0)
         for k in 0...maxClicks {
@@ -81,8 +61,8 @@ enum Scene {
             previous = prob
             last = prob
             if k == maxClicks || ious[k] >= 0.9 { break }
-            guard let c = nextClick(gt: gt, prediction: prediction, clicked: clicked) else { break }
-            clicked.insert(c.point.pixel.y * gt.width + c.point.pixel.x)
+            guard let c = simulator.nextClick(prediction: prediction, clicked: placed) else { break }
+            placed.append(c)
             clicks.append(c)
         }
         return (ious, last)
@@ -124,7 +104,8 @@ struct GraphCutModelTests {
         let cached = GraphCutModel()
         var clicks = Scene.extremePoints(gt)
         var previous: GrayImage?
-        var clicked = Set<Int>()
+        let simulator = ClickSimulator(groundTruth: gt)
+        var placed: [Click] = []
         // Alternate positive and negative corrections, some repeated at the same pixel.
         let extra = [
             Click(x: 80, y: 40, kind: .positive), Click(x: 10, y: 10, kind: .negative),
@@ -137,8 +118,8 @@ struct GraphCutModelTests {
             previous = withSession
             if k < extra.count {
                 clicks.append(extra[k])
-            } else if let c = Scene.nextClick(gt: gt, prediction: Mask(thresholding: withSession), clicked: clicked) {
-                clicked.insert(c.point.pixel.y * gt.width + c.point.pixel.x)
+            } else if let c = simulator.nextClick(prediction: Mask(thresholding: withSession), clicked: placed) {
+                placed.append(c)
                 clicks.append(c)
             }
         }

@@ -6,7 +6,7 @@ enum BaselineDrawing {
     ///
     /// - Throws: `SegmentationError` when there is no extreme point at all.
     static func extremePixels(_ input: SegmentationInput, model: String) throws -> [(x: Int, y: Int)] {
-        let points = input.clicks.filter { $0.kind == .extreme }
+        let points = input.extremePoints
         guard !points.isEmpty else {
             throw SegmentationError("\(model) needs the extreme points (clicks of kind 2); none were given")
         }
