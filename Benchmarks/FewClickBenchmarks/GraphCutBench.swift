@@ -3,6 +3,7 @@ import FewClickCore
 import Foundation
 import ImageCodec
 import PixelKernels
+import Proxy
 import Segmentation
 
 /// `fewclick-benchmarks graphcut [dataset-dir] [limit] [clicks] [export-dir]`: times the graph-cut
@@ -24,17 +25,15 @@ enum GraphCutBench {
         let exportDir = arguments.count > 3 ? arguments[3] : nil
         if let exportDir { try FileManager.default.createDirectory(atPath: exportDir, withIntermediateDirectories: true) }
 
-        guard let csv = FileManager.default.contents(atPath: dataset + "/instances.csv").flatMap({ String(data: $0, encoding: .utf8) }) else {
-            print("graphcut: no dataset at \(dataset) (instances.csv missing)")
-            return
-        }
-        var rows = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        let header = rows.removeFirst()
-        guard let ci = header.firstIndex(of: "instance"), let ii = header.firstIndex(of: "image"), let mi = header.firstIndex(of: "mask") else {
-            print("graphcut: instances.csv lacks instance/image/mask columns")
+        let data: EvaluationDataset
+        do {
+            data = try EvaluationDataset(contentsOf: URL(fileURLWithPath: dataset))
+        } catch {
+            print("graphcut: \(error)")
             return
         }
         // An even spread over the dataset rather than its first images.
+        let rows = data.instances
         let step = max(1, rows.count / max(1, limit))
         let picked = stride(from: 0, to: rows.count, by: step).prefix(limit).map { rows[$0] }
 
@@ -42,31 +41,28 @@ enum GraphCutBench {
         var firstCPU: [Double] = [], firstWall: [Double] = [], clickCPU: [Double] = [], clickWall: [Double] = []
         var cropPixels: [Int] = []
         var images: [String: RGBImage] = [:]
-        for row in picked {
-            let imagePath = dataset + "/" + row[ii]
+        for instance in picked {
             let image: RGBImage
-            if let cached = images[imagePath] {
+            if let cached = images[instance.image] {
                 image = cached
             } else {
-                guard let data = FileManager.default.contents(atPath: imagePath) else { continue }
-                image = try ImageFile.decodeRGB([UInt8](data))
-                images = [imagePath: image]
+                guard let bytes = FileManager.default.contents(atPath: data.url(instance.image).path) else { continue }
+                image = try ImageFile.decodeRGB([UInt8](bytes))
+                images = [instance.image: image]
             }
-            guard let maskData = FileManager.default.contents(atPath: dataset + "/" + row[mi]) else { continue }
-            let gray = try ImageFile.decodeGray([UInt8](maskData))
-            let gt = Mask(thresholding: gray)
+            let gt = try data.loadMask(instance.mask)
+            let ignore = try instance.ignore.map { try data.loadMask($0) }
             guard gt.width == image.width, gt.height == image.height else { continue }
             // The evaluation protocol's own labeler: the same extreme points and clicks as
             // `fewclick eval` (default seed, no perturbation) up to `clicks` corrections.
-            let simulator = ClickSimulator(groundTruth: gt)
-            var rng = SplitMix64(seed: 0, instance: row[ci])
+            let simulator = ClickSimulator(groundTruth: gt, ignore: ignore)
+            var rng = SplitMix64(seed: 0, instance: instance.id)
             guard var clicks = simulator.extremePoints(rng: &rng) else { continue }
             var previous: Mask?
             for k in 0...clickCount {
-                let plan = CropPlan(imageWidth: image.width, imageHeight: image.height, clicks: clicks)
-                let input = SegmentationInput(
-                    image: plan.crop(image), clicks: plan.cropClicks(clicks),
-                    previousMask: previous.map { plan.crop($0) }, sessionKey: row[ci])
+                // The proxy's own crop and paste-back, as the endpoint sees the call.
+                let (plan, input) = SegmentPipeline.modelInput(
+                    image: image, clicks: clicks, previousMask: previous, settings: .default, sessionKey: instance.id)
                 let cpu0 = threadCPUSeconds(), wall0 = ContinuousClock.now
                 let probability = try model.segment(input)
                 let cpu = (threadCPUSeconds() - cpu0) * 1000
@@ -77,8 +73,8 @@ enum GraphCutBench {
                 } else {
                     clickCPU.append(cpu); clickWall.append(wall)
                 }
-                if let exportDir { try export(input, name: "\(row[ci])_\(k)", to: exportDir) }
-                let prediction = plan.pasteBack(probability, imageWidth: image.width, imageHeight: image.height)
+                if let exportDir { try export(input, name: "\(instance.id)_\(k)", to: exportDir) }
+                let prediction = try SegmentPipeline.mask(from: probability, plan: plan)
                 previous = prediction
                 if k == clickCount { break }
                 guard let next = simulator.nextClick(prediction: prediction, clicked: clicks) else { break }

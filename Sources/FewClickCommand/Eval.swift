@@ -102,6 +102,7 @@ struct Eval: AsyncParsableCommand {
         var client: GatewayClient?
         defer { client?.shutdown() }
         var reports: [EvaluationReport] = []
+        let settings = try graphCutSettings()
         for path in dataset {
             let data = try EvaluationDataset(contentsOf: URL(fileURLWithPath: path))
             let segmenter: any InteractiveSegmenter
@@ -111,7 +112,7 @@ struct Eval: AsyncParsableCommand {
                 segmenter = GatewaySegmenter(client: c)
             } else {
                 // A fresh model per dataset: no state carries over between runs.
-                if let settings = try graphCutSettings() {
+                if let settings {
                     segmenter = InProcessSegmenter(model: GraphCutModel(settings: settings))
                 } else {
                     segmenter = InProcessSegmenter(model: ModelCatalog.make(model ?? ModelCatalog.defaultModelName)!)
