@@ -1,0 +1,1 @@
+"""clicknet training package: model, data, click simulation, training, export (see ../README.md)."""
