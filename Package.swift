@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "InferenceProtocol", targets: ["InferenceProtocol"]),
         .library(name: "LambdaKit", targets: ["LambdaKit"]),
         .library(name: "AWSSigV4", targets: ["AWSSigV4"]),
+        .library(name: "NeuralNet", targets: ["NeuralNet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -61,9 +62,12 @@ let package = Package(
             name: "CSPNG", path: "Sources/System/CSPNG", pkgConfig: "spng",
             providers: [.apt(["libspng-dev"])]),
         // libcurl's setopt/getinfo are C variadics, which Swift cannot call: a tiny C shim wraps them.
+        // oneDNN (Debian libdnnl-dev, v2 C API, OpenMP runtime): the CPU neural-network runtime.
+        .systemLibrary(name: "CDNNL", path: "Sources/System/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "CCurl", path: "Sources/System/CCurl", linkerSettings: [.linkedLibrary("curl")]),
 
         .target(name: "ImageCodec", dependencies: ["FewClickCore", "CTurboJPEG", "CSPNG"], swiftSettings: strict),
+        .target(name: "NeuralNet", dependencies: ["CDNNL"], swiftSettings: strict),
         .target(
             name: "CurlHTTP",
             dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
@@ -227,6 +231,10 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(
+        .testTarget(
+            name: "NeuralNetTests", dependencies: ["NeuralNet"],
+            // Parity fixtures (safetensors from infra/training) are read by path (#filePath).
+            exclude: ["Fixtures"]),
             name: "EndToEndTests",
             dependencies: ["CurlHTTP", "FewClickCore", "ImageCodec"]),
     ],

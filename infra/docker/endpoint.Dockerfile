@@ -22,7 +22,7 @@ ARG RUNTIME_IMAGE=debian:12-slim
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libcurl4-openssl-dev libturbojpeg0-dev libspng-dev pkg-config zlib1g-dev \
+      libcurl4-openssl-dev libturbojpeg0-dev libspng-dev libdnnl-dev pkg-config zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Resolve dependencies in their own layer, so source edits do not refetch them.
@@ -35,12 +35,13 @@ RUN swift build -c release --product endpoint --static-swift-stdlib -Xlinker -s 
 
 # ---------------------------------------------------------------- runtime
 FROM ${RUNTIME_IMAGE}
-# With the Swift runtime static, the endpoint needs only glibc, libstdc++ and libgcc_s (ldd of the
-# build), all already in debian:12-slim; it links neither libcurl nor the image codecs (the proxy
-# decodes images). ca-certificates only in case a future model fetches weights over TLS.
+# With the Swift runtime static, the endpoint needs glibc, libstdc++ and libgcc_s (ldd of the
+# build, all already in debian:12-slim) and oneDNN for the learned model (libdnnl2, which brings
+# libgomp1, its OpenMP runtime); it links neither libcurl nor the image codecs (the proxy decodes
+# images). ca-certificates only in case a future model fetches weights over TLS.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates \
+      ca-certificates libdnnl2 \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /opt/ml/model
 COPY --from=build /out/ /

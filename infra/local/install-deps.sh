@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages fewclick needs on Debian 12 (run as root, or with sudo available).
-#   install-deps.sh          build/run dependencies (libcurl, libjpeg-turbo, libspng)
+#   install-deps.sh          build/run dependencies (libcurl, libjpeg-turbo, libspng, oneDNN)
 #   install-deps.sh --test   also what the test suite needs (Chromium + driver for the browser test,
 #                            Python helpers: cfn-lint, aws-sam-translator, selenium, boto3, PyYAML)
 set -euo pipefail
@@ -8,7 +8,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-apt_pkgs=(libcurl4-openssl-dev libturbojpeg0-dev libspng-dev pkg-config zlib1g-dev)
+apt_pkgs=(libcurl4-openssl-dev libturbojpeg0-dev libspng-dev libdnnl-dev pkg-config zlib1g-dev)
 py_pkgs=()
 if [ "${1:-}" = "--test" ]; then
   apt_pkgs+=(chromium chromium-driver python3 python3-pip)
