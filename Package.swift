@@ -61,13 +61,13 @@ let package = Package(
         .systemLibrary(
             name: "CSPNG", path: "Sources/System/CSPNG", pkgConfig: "spng",
             providers: [.apt(["libspng-dev"])]),
-        // libcurl's setopt/getinfo are C variadics, which Swift cannot call: a tiny C shim wraps them.
         // oneDNN (Debian libdnnl-dev, v2 C API, OpenMP runtime): the CPU neural-network runtime.
         .systemLibrary(name: "CDNNL", path: "Sources/System/CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        // libcurl's setopt/getinfo are C variadics, which Swift cannot call: a tiny C shim wraps them.
         .target(name: "CCurl", path: "Sources/System/CCurl", linkerSettings: [.linkedLibrary("curl")]),
 
-        .target(name: "ImageCodec", dependencies: ["FewClickCore", "CTurboJPEG", "CSPNG"], swiftSettings: strict),
         .target(name: "NeuralNet", dependencies: ["CDNNL"], swiftSettings: strict),
+        .target(name: "ImageCodec", dependencies: ["FewClickCore", "CTurboJPEG", "CSPNG"], swiftSettings: strict),
         .target(
             name: "CurlHTTP",
             dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
@@ -170,6 +170,7 @@ let package = Package(
             name: "FewClickBenchmarks",
             dependencies: [
                 "FewClickCore", "ImageCodec", "Segmentation", "InferenceProtocol", "CurlHTTP", "Endpoint", "Evaluation", "Proxy",
+                "NeuralNet",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Benchmarks/FewClickBenchmarks",
@@ -231,10 +232,10 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(
-        .testTarget(
             name: "NeuralNetTests", dependencies: ["NeuralNet"],
             // Parity fixtures (safetensors from infra/training) are read by path (#filePath).
             exclude: ["Fixtures"]),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: ["CurlHTTP", "FewClickCore", "ImageCodec"]),
     ],
