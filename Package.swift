@@ -48,9 +48,10 @@ let package = Package(
 
         .target(name: "FewClickCore", dependencies: ["PixelKernels"], swiftSettings: strict),
         .target(name: "PixelKernels", swiftSettings: kernels),
-        // Segmentation holds SegmentationTensors (the proxy↔endpoint tensor contract), hence InferenceProtocol.
+        // Segmentation holds SegmentationTensors (the proxy↔endpoint tensor contract), hence InferenceProtocol;
+        // the learned click model runs on NeuralNet.
         .target(
-            name: "Segmentation", dependencies: ["FewClickCore", "PixelKernels", "InferenceProtocol"],
+            name: "Segmentation", dependencies: ["FewClickCore", "PixelKernels", "InferenceProtocol", "NeuralNet"],
             swiftSettings: strict),
 
         // MARK: - System libraries

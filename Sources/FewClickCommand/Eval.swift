@@ -28,6 +28,14 @@ struct Eval: AsyncParsableCommand {
         valueName: "file"))
     var settings: String?
 
+    @Option(help: ArgumentHelp(
+        "clicknet weights for clicknet / clicknet-graphcut (default: $FEWCLICK_CLICKNET_WEIGHTS, else Models/clicknet/clicknet.safetensors).",
+        valueName: "file"))
+    var weights: String?
+
+    @Option(help: ArgumentHelp("Side S of clicknet's square input (multiple of 32, 96…512; default: the trained size).", valueName: "px"))
+    var clicknetSize: Int?
+
     @Option(help: ArgumentHelp("Evaluate a deployed gateway instead: its base URL.", valueName: "url"))
     var gateway: String?
 
@@ -69,15 +77,39 @@ struct Eval: AsyncParsableCommand {
             guard resolvedToken != nil else { throw ValidationError("--gateway needs --token or $FEWCLICK_TOKEN") }
         } else {
             let name = model ?? ModelCatalog.defaultModelName
-            guard ModelCatalog.make(name) != nil else {
+            guard ModelCatalog.contains(name) else {
                 throw ValidationError("unknown model '\(name)'; known: \(ModelCatalog.names.joined(separator: ", "))")
+            }
+            if weights != nil || clicknetSize != nil {
+                guard ModelCatalog.needsWeights(name) else {
+                    throw ValidationError("--weights and --clicknet-size apply to clicknet and clicknet-graphcut only")
+                }
             }
         }
         if settings != nil {
-            guard gateway == nil, (model ?? ModelCatalog.defaultModelName) == "graphcut" else {
-                throw ValidationError("--settings applies to the in-process graphcut model only")
+            guard gateway == nil, ["graphcut", "clicknet-graphcut"].contains(model ?? ModelCatalog.defaultModelName) else {
+                throw ValidationError("--settings applies to the in-process graphcut and clicknet-graphcut models only")
             }
             _ = try graphCutSettings()
+        }
+    }
+
+    /// A fresh instance of the in-process model.
+    func makeModel(settings: GraphCutSettings?) throws -> any SegmentationModel {
+        let name = model ?? ModelCatalog.defaultModelName
+        do {
+            if ModelCatalog.needsWeights(name) {
+                let url = if let weights { URL(fileURLWithPath: weights) } else { try ClickNetWeights.locate() }
+                let network = try ClickNetModel(weights: url, size: clicknetSize)
+                if name == "clicknet" { return network }
+                return ClickNetGraphCutModel(network: network, settings: settings ?? ClickNetGraphCutModel.defaultSettings)
+            }
+            guard let made = try ModelCatalog.make(name, graphCutSettings: settings) else {
+                throw ValidationError("unknown model '\(name)'")
+            }
+            return made
+        } catch let error as ModelLoadError {
+            throw ValidationError("cannot load \(name): \(error)")
         }
     }
 
@@ -112,11 +144,7 @@ struct Eval: AsyncParsableCommand {
                 segmenter = GatewaySegmenter(client: c)
             } else {
                 // A fresh model per dataset: no state carries over between runs.
-                if let settings {
-                    segmenter = InProcessSegmenter(model: GraphCutModel(settings: settings))
-                } else {
-                    segmenter = InProcessSegmenter(model: ModelCatalog.make(model ?? ModelCatalog.defaultModelName)!)
-                }
+                segmenter = InProcessSegmenter(model: try makeModel(settings: settings))
             }
             let progress = ProgressLine(prefix: "eval \(data.name):")
             let report = try await Evaluator.run(

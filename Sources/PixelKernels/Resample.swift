@@ -184,6 +184,68 @@ public enum Resample {
         }
     }
 
+    /// Resizes planar `Float` data (`planes` planes of `sourceWidth × sourceHeight`, row-major, one
+    /// after the other) bilinearly to `destinationWidth × destinationHeight` per plane, with the same
+    /// sampling as PyTorch's `F.interpolate(mode="bilinear", align_corners=False)` (no antialiasing):
+    /// destination pixel `i` samples source position `(i + 0.5) * sourceWidth / destinationWidth - 0.5`,
+    /// clamped to the edge pixels. The learned click model builds its input planes and maps its
+    /// logits back to the crop with it, exactly as its training code does.
+    ///
+    /// - Precondition: every size is positive; `destination` holds `planes × destinationWidth ×
+    ///   destinationHeight` values.
+    public static func bilinearPlanar(
+        source: UnsafePointer<Float>, sourceWidth: Int, sourceHeight: Int, planes: Int,
+        destination: UnsafeMutablePointer<Float>, destinationWidth: Int, destinationHeight: Int
+    ) {
+        precondition(sourceWidth > 0 && sourceHeight > 0 && planes > 0, "empty source")
+        precondition(destinationWidth > 0 && destinationHeight > 0, "empty destination")
+        let dw = destinationWidth, dh = destinationHeight, sw = sourceWidth, sh = sourceHeight
+        let x0 = UnsafeMutablePointer<Int>.allocate(capacity: dw)
+        let x1 = UnsafeMutablePointer<Int>.allocate(capacity: dw)
+        let fx = UnsafeMutablePointer<Float>.allocate(capacity: dw)
+        let row0 = UnsafeMutablePointer<Float>.allocate(capacity: dw)
+        let row1 = UnsafeMutablePointer<Float>.allocate(capacity: dw)
+        defer {
+            x0.deallocate()
+            x1.deallocate()
+            fx.deallocate()
+            row0.deallocate()
+            row1.deallocate()
+        }
+        let sx = Float(sw) / Float(dw), sy = Float(sh) / Float(dh)
+        for i in 0..<dw {
+            let (a, b, f) = bilinearTap(Float(i), scale: sx, size: sw)
+            x0[i] = a
+            x1[i] = b
+            fx[i] = f
+        }
+        for p in 0..<planes {
+            let src = source + p * sw * sh
+            let dst = destination + p * dw * dh
+            for j in 0..<dh {
+                let (a, b, f) = bilinearTap(Float(j), scale: sy, size: sh)
+                let top = src + a * sw, bottom = src + b * sw
+                for i in 0..<dw {
+                    let w = fx[i], v = 1 - w
+                    row0[i] = top[x0[i]] * v + top[x1[i]] * w
+                    row1[i] = bottom[x0[i]] * v + bottom[x1[i]] * w
+                }
+                let out = dst + j * dw
+                let g = 1 - f
+                for i in 0..<dw { out[i] = row0[i] * g + row1[i] * f }
+            }
+        }
+    }
+
+    /// PyTorch's source taps for destination index `i` at `scale` = source / destination size:
+    /// position `max(0, (i + 0.5) · scale - 0.5)`, its floor, the next index (clamped) and the weight.
+    @inline(__always) static func bilinearTap(_ i: Float, scale: Float, size: Int) -> (Int, Int, Float) {
+        let p = max(0, (i + 0.5) * scale - 0.5)
+        let a = min(Int(p), size - 1)
+        let b = min(a + 1, size - 1)
+        return (a, b, a == size - 1 ? 0 : p - Float(a))
+    }
+
     /// The two source indices around position `p` (clamped to `0..<size`) and the weight of the second.
     @inline(__always) static func bilinearTap(_ p: Double, size: Int) -> (Int, Int, Float) {
         if p <= 0 { return (0, 0, 0) }

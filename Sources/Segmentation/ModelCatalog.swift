@@ -1,22 +1,49 @@
+import Foundation
+
 /// The models this build ships, by the name clients use to select them.
 ///
-/// Each entry builds a fresh model with its default settings. The endpoint loads the one named by
-/// `--model` / `FEWCLICK_MODEL` (default: `ModelCatalog.defaultModelName`), and `fewclick eval`
-/// evaluates any of them in-process.
+/// The endpoint loads the ones named by `--model` / `FEWCLICK_MODEL` (default:
+/// `ModelCatalog.defaultModelName`), and `fewclick eval` evaluates any of them in-process. The learned
+/// models read their weights from `ClickNetWeights.locate()` unless given a file.
 public enum ModelCatalog {
     /// The model the endpoint serves when none is named.
     public static let defaultModelName = "graphcut"
 
-    /// Model factories by name.
-    public static let builtIn: [String: @Sendable () -> any SegmentationModel] = [
-        "box": { BoxModel() },
-        "extreme-polygon": { ExtremePolygonModel() },
-        "graphcut": { GraphCutModel() },
-    ]
-
     /// The known model names, sorted.
-    public static var names: [String] { builtIn.keys.sorted() }
+    public static let names = ["box", "clicknet", "clicknet-graphcut", "extreme-polygon", "graphcut"]
 
-    /// A new instance of the model called `name`, or nil when there is no such model.
-    public static func make(_ name: String) -> (any SegmentationModel)? { builtIn[name]?() }
+    /// Whether `name` is a model of this build.
+    public static func contains(_ name: String) -> Bool { names.contains(name) }
+
+    /// Whether the model reads a weights file (and so can fail to load).
+    public static func needsWeights(_ name: String) -> Bool { name.hasPrefix("clicknet") }
+
+    /// A new instance of the model called `name` with its default settings, or nil when there is no
+    /// such model.
+    ///
+    /// - Parameters:
+    ///   - weights: the clicknet weights file; nil: `ClickNetWeights.locate()`.
+    ///   - graphCutSettings: settings of the graph cut (`graphcut`, `clicknet-graphcut`); nil: the
+    ///     model's defaults.
+    /// - Throws: `ModelLoadError` when a learned model's weights are missing or unusable.
+    public static func make(
+        _ name: String, weights: URL? = nil, graphCutSettings: GraphCutSettings? = nil
+    ) throws(ModelLoadError) -> (any SegmentationModel)? {
+        switch name {
+        case "box": return BoxModel()
+        case "extreme-polygon": return ExtremePolygonModel()
+        case "graphcut": return GraphCutModel(settings: graphCutSettings ?? .default)
+        case "clicknet":
+            return try ClickNetModel(weights: weightsURL(weights))
+        case "clicknet-graphcut":
+            let network = try ClickNetModel(weights: weightsURL(weights))
+            return ClickNetGraphCutModel(network: network, settings: graphCutSettings ?? ClickNetGraphCutModel.defaultSettings)
+        default: return nil
+        }
+    }
+
+    private static func weightsURL(_ given: URL?) throws(ModelLoadError) -> URL {
+        if let given { return given }
+        return try ClickNetWeights.locate()
+    }
 }

@@ -85,9 +85,9 @@ struct BaselineModelTests {
     }
 
     @Test("the catalog serves both baselines by name")
-    func catalog() {
-        #expect(ModelCatalog.make("box")?.name == "box")
-        #expect(ModelCatalog.make("extreme-polygon")?.name == "extreme-polygon")
-        #expect(ModelCatalog.make(ModelCatalog.defaultModelName) != nil)
+    func catalog() throws {
+        #expect(try ModelCatalog.make("box")?.name == "box")
+        #expect(try ModelCatalog.make("extreme-polygon")?.name == "extreme-polygon")
+        #expect(try ModelCatalog.make(ModelCatalog.defaultModelName) != nil)
     }
 }

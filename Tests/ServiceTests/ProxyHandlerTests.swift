@@ -52,7 +52,8 @@ struct ProxyHandlerTests {
             #expect(body.mask.bbox == [box.x0, box.y0, box.width, box.height])
 
             // The same mask as the in-process pipeline with the same model (exact agreement).
-            let model = try #require(ModelCatalog.make("box"))
+            let made = try ModelCatalog.make("box")
+            let model = try #require(made)
             let clicks = ProxyFixture.extremePoints.map { Click(x: $0[0], y: $0[1], kind: .extreme) }
             let (plan, input) = SegmentPipeline.modelInput(
                 image: ProxyFixture.image(), clicks: clicks, previousMask: nil, settings: .default,

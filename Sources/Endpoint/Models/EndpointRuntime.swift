@@ -29,8 +29,7 @@ struct EndpointRuntime: Service {
             do {
                 let model = try await pool.run(loader.load)
                 guard model.name == loader.name else {
-                    throw ModelLoadError(
-                        message: "loader '\(loader.name)' produced a model named '\(model.name)'")
+                    throw ModelLoadError("loader '\(loader.name)' produced a model named '\(model.name)'")
                 }
                 models[loader.name] = model
                 logger.info(
@@ -50,11 +49,6 @@ struct EndpointRuntime: Service {
         // Run until shutdown; cancellation ends the wait just as well.
         try? await gracefulShutdown()
     }
-}
-
-struct ModelLoadError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }
 
 /// A duration in milliseconds, as a Double.

@@ -10,8 +10,9 @@ import Segmentation
 ///
 /// - `model`: a `ModelCatalog` name (`graphcut`, `box`, `extreme-polygon`); optional, default
 ///   `ModelCatalog.defaultModelName`.
-/// - `settings`: optional; for `graphcut`, any subset of `GraphCutSettings`' fields (the rest keep
-///   their defaults); other models take no settings.
+/// - `settings`: optional; for `graphcut` and `clicknet-graphcut`, any subset of `GraphCutSettings`'
+///   fields (the rest keep their defaults); other models take no settings. `clicknet` and
+///   `clicknet-graphcut` read `clicknet.safetensors` from this directory (see `ClickNetWeights`).
 ///
 /// `endpoint serve` uses it when neither `--model` nor `$FEWCLICK_MODEL` names a model. The
 /// directory is `$FEWCLICK_MODEL_DIR` when set, else `/opt/ml/model`; a directory without
@@ -62,7 +63,7 @@ public struct ModelDirectory: Sendable, Equatable {
         let model: String
         switch object["model"] {
         case nil: model = ModelCatalog.defaultModelName
-        case let name as String where ModelCatalog.builtIn[name] != nil: model = name
+        case let name as String where ModelCatalog.contains(name): model = name
         case let name as String:
             throw Error(message: "\(path): unknown model '\(name)'; known models: \(ModelCatalog.names.joined(separator: ", "))")
         default: throw Error(message: "\(path): model must be a string")
@@ -86,11 +87,14 @@ public struct ModelDirectory: Sendable, Equatable {
             guard let loader = ModelLoader.catalog(model) else { throw Error(message: "unknown model '\(model)'") }
             return loader
         }
-        guard model == "graphcut" else {
+        guard model == "graphcut" || model == "clicknet-graphcut" else {
             throw Error(message: "\(Self.fileName): model '\(model)' takes no settings")
         }
         let settings = try Self.graphCutSettings(overriding: settingsJSON)
-        return ModelLoader(name: model) { GraphCutModel(settings: settings) }
+        guard let loader = ModelLoader.catalog(model, graphCutSettings: settings) else {
+            throw Error(message: "unknown model '\(model)'")
+        }
+        return loader
     }
 
     /// `GraphCutSettings.default` with the fields present in `json` replaced (checked against their ranges).

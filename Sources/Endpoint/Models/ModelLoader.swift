@@ -15,9 +15,18 @@ public struct ModelLoader: Sendable {
     }
 
     /// A loader for a `ModelCatalog` model, or nil when the catalog has no model of that name.
-    public static func catalog(_ name: String) -> ModelLoader? {
-        guard let factory = ModelCatalog.builtIn[name] else { return nil }
-        return ModelLoader(name: name) { factory() }
+    ///
+    /// The learned models (`clicknet`, `clicknet-graphcut`) read their weights when the loader runs
+    /// (`ClickNetWeights.locate()`); a missing or corrupt file fails that model's load with a
+    /// `ModelLoadError`, which the endpoint reports at start-up.
+    public static func catalog(_ name: String, graphCutSettings: GraphCutSettings? = nil) -> ModelLoader? {
+        guard ModelCatalog.contains(name) else { return nil }
+        return ModelLoader(name: name) {
+            guard let model = try ModelCatalog.make(name, graphCutSettings: graphCutSettings) else {
+                throw ModelLoadError("unknown model '\(name)'")
+            }
+            return model
+        }
     }
 
     /// A loader that hands out an existing model instance.

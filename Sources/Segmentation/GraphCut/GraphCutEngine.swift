@@ -429,26 +429,36 @@ struct GraphCutEngine {
     /// Segments: returns the final 0/1 labels and what the next call on this crop can reuse.
     ///
     /// - Parameter memo: what an earlier call on the same crop left (see `Memo`).
-    func run(clicks: [Click], previous: GrayImage?, memo: Memo?) -> (labels: [UInt8], memo: Memo) {
+    /// - Parameter network: the learned model's log-odds of the object per crop pixel (row-major),
+    ///   for `clicknet-graphcut`: a soft prior of `networkPrior` (first mask) or
+    ///   `networkCorrectionPrior` (corrective clicks) nats per unit, and the first mask's initial
+    ///   labelling; nil for the plain graph cut.
+    func run(clicks: [Click], previous: GrayImage?, memo: Memo?, network: [Float]? = nil) -> (labels: [UInt8], memo: Memo) {
         let n = width * height
         let seeds = seeds(clicks: clicks)
         var prior = [Float](repeating: 0, count: n)
         let extremes = clicks.filter { $0.kind == .extreme }
+        let contourScale = network == nil ? 1 : Float(settings.networkContourScale)
         let contour: Contour
         if let cached = memo?.contour, cached.extremes == extremes, cached.box == seeds.box {
             contour = cached
         } else {
             contour = Contour(
                 extremes: extremes, box: seeds.box,
-                region: settings.boundaryPaths ? contourRegion(extremes: extremes, box: seeds.box) : nil)
+                region: settings.boundaryPaths && contourScale > 0 ? contourRegion(extremes: extremes, box: seeds.box) : nil)
         }
-        let region = contour.region
+        let region = contourScale > 0 ? contour.region : nil
         let warm = previous.map { $0.width == width && $0.height == height } == true
             && clicks.contains(where: { $0.kind != .extreme })
         if let region {
-            let k = Float(warm ? settings.correctionContourScale : 1)
+            let k = Float(warm ? settings.correctionContourScale : 1) * contourScale
             let pin = Float(settings.insidePrior) * k, pout = Float(settings.outsidePrior) * k
             for i in 0..<n where seeds.hard[i] == 0 { prior[i] = region[i] != 0 ? pin : -pout }
+        }
+        if let network, network.count == n {
+            let k = Float(warm ? settings.networkCorrectionPrior : settings.networkPrior)
+            let cap = Float(settings.networkLogOddsClamp)
+            for i in 0..<n where seeds.hard[i] == 0 { prior[i] += k * min(cap, max(-cap, network[i])) }
         }
         var clickMemo = memo?.clicks ?? [:]
         if clickMemo.count > Memo.maxClicks { clickMemo = [:] }
@@ -464,6 +474,10 @@ struct GraphCutEngine {
             if settings.previousPrior > 0 {
                 let pp = Float(settings.previousPrior)
                 for i in 0..<n { prior[i] += labels[i] != 0 ? pp : -pp }
+            }
+        } else if let network, network.count == n {
+            for y in seeds.box.y0..<seeds.box.y1 {
+                for x in seeds.box.x0..<seeds.box.x1 where network[y * width + x] > 0 { labels[y * width + x] = 1 }
             }
         } else if let region, settings.contourInitialModel {
             labels = region

@@ -49,6 +49,12 @@ public final class GraphCutModel: SegmentationModel {
     /// - Throws: `SegmentationError` when there is no extreme point, the crop is empty, or a click
     ///   coordinate is not finite or beyond ±10⁷ pixels. Clicks outside the crop are otherwise allowed.
     public func segment(_ input: SegmentationInput) throws -> GrayImage {
+        try segment(input, network: nil)
+    }
+
+    /// Segments with an optional learned prior: `network` holds the learned model's log-odds of the
+    /// object per crop pixel (see `GraphCutSettings.networkPrior`), as `clicknet-graphcut` passes.
+    func segment(_ input: SegmentationInput, network: [Float]?) throws -> GrayImage {
         let image = input.image
         guard image.width > 0, image.height > 0 else { throw SegmentationError("empty image") }
         guard input.clicks.contains(where: { $0.kind == .extreme }) else {
@@ -61,7 +67,8 @@ public final class GraphCutModel: SegmentationModel {
         let cached = lookup(image: image, sessionKey: input.sessionKey)
         let features = cached?.features ?? CropFeatures(image: image, settings: settings)
         let engine = GraphCutEngine(settings: settings, features: features)
-        let (labels, memo) = engine.run(clicks: input.clicks, previous: input.previousMask, memo: cached?.memo)
+        let (labels, memo) = engine.run(
+            clicks: input.clicks, previous: input.previousMask, memo: cached?.memo, network: network)
         if let key = input.sessionKey, cacheCapacity > 0 {
             store(CacheEntry(image: image, features: features, memo: memo), key: key)
         }

@@ -68,6 +68,17 @@ public struct GraphCutSettings: Sendable, Equatable, Codable {
     /// Soft prior towards the previous mask's label on corrective clicks, nats per pixel. Default 0.
     public var previousPrior: Double = 0
 
+    /// `clicknet-graphcut` only: nats of object prior per unit of the network's log-odds on the first
+    /// mask (4 extreme points). Default 1.
+    public var networkPrior: Double = 1
+    /// `clicknet-graphcut` only: the same on corrective clicks. Default 0.5.
+    public var networkCorrectionPrior: Double = 0.5
+    /// `clicknet-graphcut` only: the network's log-odds are clamped to ± this before weighting. Default 6.
+    public var networkLogOddsClamp: Double = 6
+    /// `clicknet-graphcut` only: multiplier of the contour priors when the network's prior is there;
+    /// 0 skips the contour altogether (the network already gives the shape). Default 0.
+    public var networkContourScale: Double = 0
+
     /// Background holes inside the object smaller than this many pixels are filled. Default 30.
     public var maxHoleArea: Int = 30
     /// Width in pixels of the probability ramp across the cut: the probability moves from 0.5 to about
@@ -148,6 +159,10 @@ extension GraphCutSettings {
         try finite(correctionContourScale, "correctionContourScale", min: 0, max: 10)
         try finite(localWindow, "localWindow", min: 0, max: 100)
         try finite(previousPrior, "previousPrior", min: 0, max: 100)
+        try finite(networkPrior, "networkPrior", min: 0, max: 100)
+        try finite(networkCorrectionPrior, "networkCorrectionPrior", min: 0, max: 100)
+        try finite(networkLogOddsClamp, "networkLogOddsClamp", min: 0, max: 50)
+        try finite(networkContourScale, "networkContourScale", min: 0, max: 10)
         try check((0...1_000_000).contains(maxHoleArea), "maxHoleArea", "0…1000000")
         try finite(probabilityRamp, "probabilityRamp", min: 0.1, max: 100)
         try finite(flowScale, "flowScale", min: 1, max: 1024)

@@ -71,7 +71,8 @@ def main():
     ap.add_argument("--out", required=True, help="folder for clicknet.safetensors, clicknet.onnx, clicknet-io.safetensors")
     ap.add_argument("--name", default="clicknet")
     ap.add_argument("--version", default=None)
-    ap.add_argument("--fp32", action="store_true")
+    ap.add_argument("--fp32", action="store_true", help="store fp32 instead of fp16")
+    ap.add_argument("--onnx", action="store_true", help="also write clicknet.onnx (for Benchmarks/neural_bench.py)")
     args = ap.parse_args()
     ck = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     cfg = NetConfig(**ck["config"])
@@ -89,15 +90,17 @@ def main():
     # Reference outputs from the stored (rounded) weights, so the Swift test compares like with like.
     io = {}
     with torch.no_grad():
-        for s in (size, 256 if size != 256 else 224):
+        for s in (size, 128):
             x = reference_input(s, seed=s)
             y = run_graph(graph, stored, x)
             io[f"input_{s}"] = x.contiguous()
             io[f"logits_{s}"] = y.contiguous()
     save_file(io, os.path.join(args.out, f"{args.name}-io.safetensors"))
-    onnx_path = os.path.join(args.out, f"{args.name}.onnx")
-    write_onnx(net, onnx_path, size)
-    print(f"wrote {st} ({os.path.getsize(st)} bytes), {onnx_path}, reference io")
+    print(f"wrote {st} ({os.path.getsize(st)} bytes) and {args.name}-io.safetensors")
+    if args.onnx:
+        onnx_path = os.path.join(args.out, f"{args.name}.onnx")
+        write_onnx(net, onnx_path, size)
+        print(f"wrote {onnx_path}")
 
 
 if __name__ == "__main__":

@@ -60,5 +60,35 @@ def main():
     print("wrote", os.path.abspath(OUT))
 
 
+def planes_fixture(out_dir: str) -> None:
+    """Input planes drawn by the training code for a small crop, for the Swift wrapper's test."""
+    from .simulate import Simulation
+    g = torch.Generator().manual_seed(99)
+    w, h, S = 50, 40, 96
+    crop = (torch.rand(h, w, 3, generator=g) * 255).round()
+    prev = (torch.rand(h, w, generator=g) > 0.5).float()
+    # (x, y, kind) in crop coordinates (pixel i covers [i, i + 1)); kind 0 negative, 1 positive, 2 extreme.
+    clicks = torch.tensor([[0.5, 20.5, 2], [25.5, 0.5, 2], [49.5, 18.5, 2], [22.5, 39.5, 2],
+                           [30.5, 12.5, 1], [10.5, 30.5, 0], [40.2, 33.7, 1]])
+    sim = Simulation(size=S)
+    rgb = torch.nn.functional.interpolate(crop.permute(2, 0, 1)[None] / 255, size=(S, S), mode="bilinear",
+                                          align_corners=False)
+    to_s = lambda x, y: (x * S / w - 0.5, y * S / h - 0.5)
+    ext = torch.tensor([[to_s(float(c[0]), float(c[1])) for c in clicks if c[2] == 2]])
+    pos, neg = torch.zeros(1, S, S), torch.zeros(1, S, S)
+    for c in clicks:
+        if c[2] != 2:
+            sim.disk(pos if c[2] == 1 else neg, 0, *to_s(float(c[0]), float(c[1])))
+    prevS = torch.nn.functional.interpolate(prev[None, None], size=(S, S), mode="bilinear", align_corners=False)[0]
+    planes = sim.planes(rgb, ext, pos, neg, prevS)
+    meta = {"size": str(S), "mean": ",".join(map(str, sim.mean)), "std": ",".join(map(str, sim.std)),
+            "heatmap_sigma": str(sim.sigma_fraction), "click_radius": str(sim.radius_fraction)}
+    os.makedirs(out_dir, exist_ok=True)
+    save_file({"crop": crop.contiguous(), "previous": prev.contiguous(), "clicks": clicks.contiguous(),
+               "planes": planes.contiguous()}, os.path.join(out_dir, "clicknet-planes.safetensors"), metadata=meta)
+    print("wrote", os.path.join(out_dir, "clicknet-planes.safetensors"))
+
+
 if __name__ == "__main__":
     main()
+    planes_fixture(os.path.join(os.path.dirname(__file__), "..", "..", "..", "Tests", "SegmentationTests", "Fixtures"))

@@ -1,0 +1,45 @@
+import FewClickCore
+import Foundation
+
+/// `clicknet-graphcut`: the learned model's shape, the graph cut's click guarantees.
+///
+/// Every call runs `clicknet` on the crop and clicks, then the graph-cut engine with the network's
+/// log-odds as an extra unary term (`GraphCutSettings.networkPrior`, `networkCorrectionPrior`): the
+/// colour models, the contrast-sensitive pairwise term and the hard click constraints stay, so each
+/// corrective click changes the mask where it lands and boundaries snap to image edges, while the
+/// first mask starts from the network's labelling instead of the traced contour.
+///
+/// Deterministic; safe to call concurrently.
+public final class ClickNetGraphCutModel: SegmentationModel {
+    /// `clicknet-graphcut`.
+    public let name = "clicknet-graphcut"
+    /// The network's version and the graph cut's, e.g. `1.0+1.1`.
+    public let version: String
+    /// The network.
+    public let network: ClickNetModel
+    /// The graph cut that refines it.
+    public let graphCut: GraphCutModel
+
+    /// Combines a loaded network with a graph cut.
+    ///
+    /// - Parameters:
+    ///   - network: the loaded `clicknet`.
+    ///   - settings: the graph cut's settings (the `network…` fields weight the network's prior).
+    public init(network: ClickNetModel, settings: GraphCutSettings = ClickNetGraphCutModel.defaultSettings) {
+        self.network = network
+        self.graphCut = GraphCutModel(settings: settings)
+        self.version = "\(network.version)+\(graphCut.version)"
+    }
+
+    /// The hybrid's graph-cut settings: `GraphCutSettings.default` (the network fields at their
+    /// defaults; the contour is not traced since the network gives the shape).
+    public static let defaultSettings = GraphCutSettings.default
+
+    /// Segments one object.
+    ///
+    /// - Throws: `SegmentationError` for an empty crop, no extreme points or non-finite clicks.
+    public func segment(_ input: SegmentationInput) throws -> GrayImage {
+        let logits = try network.logits(input)
+        return try graphCut.segment(input, network: logits)
+    }
+}
