@@ -8,6 +8,8 @@ let suites: [(name: String, summary: String, run: ([String]) async throws -> Voi
      { try await V2RoundTrip.run(arguments: $0) }),
     ("graphcut", "graph-cut model time per call on dataset crops (first mask, clicks) + max-flow alone; args: [dataset] [limit] [clicks] [export-dir]",
      { try GraphCutBench.run(arguments: $0) }),
+    ("neural", "NeuralNet forward-pass time p50/p90 at 224/256/320 on 1 and 2 threads + memory per call; args: [weights] [iterations] [sizes] [--json] [--verbose]",
+     { try NeuralBench.run(arguments: $0) }),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

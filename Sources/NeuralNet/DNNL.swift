@@ -91,6 +91,12 @@ final class Attributes {
         try check(dnnl_primitive_attr_set_post_ops(handle, postOps), "setting post-ops")
     }
 
+    /// Appends a sum post-op: the destination's previous contents are added to the result.
+    func appendSum() throws(NeuralNetError) {
+        try check(dnnl_post_ops_append_sum(try ops(), 1), "sum post-op")
+        try check(dnnl_primitive_attr_set_post_ops(handle, postOps), "setting post-ops")
+    }
+
     /// Appends a binary addition with a second operand of layout `src1` (post-op index `count`).
     func appendAdd(_ src1: MemoryDesc) throws(NeuralNetError) {
         var md = src1

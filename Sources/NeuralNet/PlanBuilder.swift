@@ -55,19 +55,19 @@ struct PlanBuilder {
             case .convolution(let conv):
                 // A residual addition folds into the convolution when it is the conv's only reader
                 // and its other operand already exists when the conv runs.
-                var residual: (node: Int, other: Int, activation: Activation)?
+                var residual: Residual?
                 if conv.activation == .none, readers[out].count == 1, let j = readers[out].first, j >= 0,
                     case .add(let a, let b, let act) = graph.operations[j], a != b
                 {
                     let other = a == out ? b : a
-                    if other <= n { residual = (j, other, act) }
+                    // In place only if nothing else reads `other` from the conv on (the conv overwrites it).
+                    let inPlace = other != conv.input && readers[other].allSatisfy { $0 >= 0 && ($0 < n || $0 == j) }
+                    if other <= n { residual = Residual(node: j, other: other, activation: act, inPlace: inPlace) }
                 }
-                if let residual, try convolution(node: n, conv, residual: (residual.other, residual.activation)) {
+                if try convolution(node: n, conv, residual: residual), let residual {
                     fusedAdds.insert(residual.node)
                     operands[residual.node + 1] = operands[out]
                     descs[residual.node + 1] = descs[out]
-                } else {
-                    _ = try convolution(node: n, conv, residual: nil)
                 }
             case .add(let a, let b, let activation):
                 let attr = try Attributes()
@@ -109,21 +109,65 @@ struct PlanBuilder {
         try reorder(from: operands[result]!, descs[result]!, to: .output, outputDesc, name: "output")
     }
 
-    /// Adds one convolution; with `residual`, tries the fused form and returns false (adding
-    /// nothing) when oneDNN only offers its reference kernel for it.
-    private mutating func convolution(node n: Int, _ conv: Convolution, residual: (other: Int, activation: Activation)?)
-        throws(NeuralNetError) -> Bool
+    /// A residual addition `conv + other` (then `activation`) that may fold into the convolution;
+    /// `inPlace` when nothing reads `other` after the convolution but the addition (and it is not
+    /// the graph's output), so the convolution may accumulate into `other`'s buffer.
+    struct Residual {
+        var node: Int
+        var other: Int
+        var activation: Activation
+        var inPlace: Bool
+    }
+
+    /// Adds one convolution, with `residual` folded in when oneDNN runs the fused form with the
+    /// same kernel as the plain one; returns whether it folded it.
+    ///
+    /// The fused forms, in order of preference: a `sum` post-op accumulating into the residual's
+    /// own buffer (when the addition is its last reader: no extra memory, no extra pass), or a
+    /// binary post-op reading it. On oneDNN 2.6 the binary form sends a 1×1 convolution from its
+    /// brgemm kernel to a slower GEMM one with plain layouts, hence the comparison.
+    private mutating func convolution(node n: Int, _ conv: Convolution, residual: Residual?) throws(NeuralNetError) -> Bool {
+        let plain = try convolutionDesc(n, conv, fused: nil)
+        guard let residual else {
+            try emitConvolution(n, conv, plain, fused: nil)
+            return false
+        }
+        let kernel = String(cString: fc_impl_name(plain))
+        if residual.inPlace, case .buffer = operands[residual.other]!, residual.other != graph.output,
+            let fused = try? convolutionDesc(n, conv, fused: residual),
+            String(cString: fc_impl_name(fused)) == kernel
+        {
+            dnnl_primitive_desc_destroy(plain)
+            try emitConvolution(n, conv, fused, fused: residual)
+            return true
+        }
+        var binary = residual
+        binary.inPlace = false
+        if let fused = try? convolutionDesc(n, conv, fused: binary), String(cString: fc_impl_name(fused)) == kernel {
+            dnnl_primitive_desc_destroy(plain)
+            try emitConvolution(n, conv, fused, fused: binary)
+            return true
+        }
+        try emitConvolution(n, conv, plain, fused: nil)
+        return false
+    }
+
+    /// The convolution's primitive descriptor: every layout `any`, except the destination of an
+    /// in-place residual, which is the residual's layout.
+    private func convolutionDesc(_ n: Int, _ conv: Convolution, fused residual: Residual?) throws(NeuralNetError)
+        -> dnnl_primitive_desc_t
     {
         let out = n + 1
         let name = graph.names[out]
         let attr = try Attributes()
         try attr.append(conv.activation)
         if let residual {
-            try attr.appendAdd(descs[residual.other]!)
+            if residual.inPlace { try attr.appendSum() } else { try attr.appendAdd(descs[residual.other]!) }
             try attr.append(residual.activation)
         }
         var src = try desc4(shapes[conv.input], dnnl_format_tag_any)
         var dst = try desc4(shapes[out], dnnl_format_tag_any)
+        if let residual, residual.inPlace { dst = descs[residual.other]! }
         var wei = MemoryDesc()
         try check(
             fc_md_weights(
@@ -132,7 +176,8 @@ struct PlanBuilder {
         var bias = MemoryDesc()
         if let b = conv.bias { try check(fc_md_1d(&bias, Int64(b.count)), "\(name): bias descriptor") }
         let hasBias = conv.bias != nil
-        let pd = try create(name) { pd in
+        let engine = engine
+        return try create(name) { pd in
             withUnsafePointer(to: &bias) { biasPointer in
                 fc_conv_pd(
                     &pd, &src, &wei, hasBias ? biasPointer : nil, &dst, Int64(conv.stride.h), Int64(conv.stride.w),
@@ -140,19 +185,28 @@ struct PlanBuilder {
                     Int64(conv.padding.b), Int64(conv.padding.r), attr.handle, engine)
             }
         }
-        if residual != nil, String(cString: fc_impl_name(pd)).hasPrefix("ref") {
-            dnnl_primitive_desc_destroy(pd)
-            return false
-        }
-        let srcDesc = try query(pd, dnnl_query_src_md)
+    }
+
+    private mutating func emitConvolution(_ n: Int, _ conv: Convolution, _ pd: dnnl_primitive_desc_t, fused residual: Residual?)
+        throws(NeuralNetError)
+    {
+        let out = n + 1
+        let name = graph.names[out]
         var args: [(Int32, ExecutionPlan.Operand)] = [
-            (DNNL_ARG_SRC, try operand(conv.input, as: srcDesc)),
+            (DNNL_ARG_SRC, try operand(conv.input, as: try query(pd, dnnl_query_src_md))),
             (DNNL_ARG_WEIGHTS, .constant(try weights.weights(node: n, conv, as: try query(pd, dnnl_query_weights_md)))),
         ]
         if let b = conv.bias { args.append((DNNL_ARG_BIAS, .constant(try weights.bias(node: n, b)))) }
+        if let residual, residual.inPlace {
+            // Accumulate into the residual's buffer: it becomes this convolution's output.
+            let target = operands[residual.other]!
+            operands[out] = target
+            descs[out] = descs[residual.other]
+            try append(pd, name, args: args + [(DNNL_ARG_DST, target)])
+            return
+        }
         if let residual { args.append((fc_arg_post_op_src1(0), operands[residual.other]!)) }
         try emit(pd, name, out: out, dst: try query(pd, dnnl_query_dst_md), args: args)
-        return true
     }
 
     /// Creates a primitive descriptor through `make`, naming the layer in the error.
