@@ -11,7 +11,8 @@ torch.set_num_threads(N), the Swift runtime with threadsPerCall N: every row is 
 on an N-thread team. The Swift binary also reports "2 × 1 thread" (two calls at once, one thread
 each: the endpoint's two workers), not comparable to a single 2-thread call.
 
-Without Models/clicknet/clicknet.{safetensors,onnx} it builds the full-size clicknet of
+OMP_WAIT_POLICY defaults to PASSIVE for the OpenMP runtimes (see below; override it in the
+environment). Without Models/clicknet/clicknet.{safetensors,onnx} it builds the full-size clicknet of
 infra/training (EfficientNet-Lite0 + FPN decoder) with seeded random weights (BatchNorm folded),
 writes it as fp32 safetensors and ONNX under /tmp/fewclick-neural, and times that: speed does not
 depend on the weight values.
@@ -26,6 +27,12 @@ import statistics
 import subprocess
 import sys
 import time
+
+# OpenMP (oneDNN's and PyTorch's libgomp) waits passively at barriers: with the default spinning, a
+# 2-thread team on a machine where another process holds a core stalls for hundreds of ms at a
+# time (measured here: Swift 2-thread p90 592 ms, PyTorch 2.7 s). Read when libgomp loads, so set
+# before torch is imported and passed to the Swift binary. ONNX Runtime has its own pool.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "infra", "training"))
@@ -106,7 +113,8 @@ def main():
     import torch
 
     st, onnx_path, torch_model, torch_label = model_files(args)
-    print(f"weights {st}\nonnx    {onnx_path}\nPyTorch {torch.__version__}: {torch_label}; onnxruntime {ort.__version__}")
+    print(f"weights {st}\nonnx    {onnx_path}\nPyTorch {torch.__version__}: {torch_label}; onnxruntime {ort.__version__}; "
+          f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
 
     rows = {}  # (size, threads) -> {runtime: (p50, p90)}
     swift_extra = {}

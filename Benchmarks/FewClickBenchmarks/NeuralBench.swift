@@ -11,7 +11,7 @@ import Synchronization
 ///   thread count as ONNX Runtime's `intra_op_num_threads=2` and `torch.set_num_threads(2)`;
 /// - `2 × 1 thread`: two calls at once on two threads (two endpoint workers), per-call latency.
 ///
-/// Also prints the bytes each call uses (activation arena + scratchpad + output) and, with
+/// Also prints the time to create a size's plan, the bytes each call uses (activation arena + scratchpad + output) and, with
 /// `--verbose`, which oneDNN implementation runs each layer. `--json` adds one `NEURAL_JSON {...}`
 /// line per row for `Benchmarks/neural_bench.py`, which runs this next to ONNX Runtime and PyTorch.
 enum NeuralBench {
@@ -32,7 +32,11 @@ enum NeuralBench {
         print("size  mode           p50 ms   p90 ms   memory/call")
         for size in sizes {
             let input = plausibleInput(channels: single.inputChannels, size: size)
+            let created = ContinuousClock.now
+            try single.prepare(height: size, width: size)
+            let creation = (ContinuousClock.now - created) / .milliseconds(1)
             let memory = try single.memoryPerCall(height: size, width: size)
+            print("\(size)  plan creation (primitives, JIT, weight reorders): \(String(format: "%.0f", creation)) ms")
             if flags.contains("--verbose") {
                 for (layer, implementation) in try single.implementations(height: size, width: size) {
                     print("  \(layer): \(implementation)")
