@@ -94,6 +94,16 @@ struct NetworkGraph: Sendable {
         var nodes: [Node]
     }
 
+    /// The largest stride, padding, dilation, pooling window, group count or input channel count
+    /// accepted (keeps every size computation far from overflow whatever the file says).
+    static let maximumParameter = 1 << 16
+    /// The largest input height or width accepted, pixels.
+    static let maximumInputSize = 1 << 14
+
+    /// The most Floats one value may hold (4 GiB), so that no file or input size makes a call
+    /// allocate without bound.
+    static let maximumValueElements = 1 << 30
+
     /// The metadata key holding the graph JSON.
     static let metadataKey = "fewclick.graph"
 
@@ -110,7 +120,9 @@ struct NetworkGraph: Sendable {
         } catch {
             throw .invalidGraph("\(Self.metadataKey) is not a valid graph: \(error)")
         }
-        guard spec.input.channels > 0 else { throw .invalidGraph("input channels \(spec.input.channels)") }
+        guard spec.input.channels > 0, spec.input.channels <= Self.maximumParameter else {
+            throw .invalidGraph("input channels \(spec.input.channels)")
+        }
         var index: [String: Int] = [spec.input.name: 0]
         var channels = [spec.input.channels]
         var names = [spec.input.name]
@@ -125,15 +137,15 @@ struct NetworkGraph: Sendable {
             }
             func pair(_ field: [Int]?, _ label: String, default d: Int, minimum: Int) throws(NeuralNetError) -> (Int, Int) {
                 guard let field else { return (d, d) }
-                guard field.count == 2, field.allSatisfy({ $0 >= minimum }) else {
-                    throw .invalidGraph("\(at): \(label) must be 2 integers ≥ \(minimum), got \(field)")
+                guard field.count == 2, field.allSatisfy({ $0 >= minimum && $0 <= Self.maximumParameter }) else {
+                    throw .invalidGraph("\(at): \(label) must be 2 integers in \(minimum)...\(Self.maximumParameter), got \(field)")
                 }
                 return (field[0], field[1])
             }
             func padding(_ field: [Int]?) throws(NeuralNetError) -> (t: Int, l: Int, b: Int, r: Int) {
                 guard let field else { return (0, 0, 0, 0) }
-                guard field.count == 4, field.allSatisfy({ $0 >= 0 }) else {
-                    throw .invalidGraph("\(at): padding must be [top, left, bottom, right] ≥ 0, got \(field)")
+                guard field.count == 4, field.allSatisfy({ $0 >= 0 && $0 <= Self.maximumParameter }) else {
+                    throw .invalidGraph("\(at): padding must be [top, left, bottom, right] in 0...\(Self.maximumParameter), got \(field)")
                 }
                 return (field[0], field[1], field[2], field[3])
             }
@@ -152,7 +164,7 @@ struct NetworkGraph: Sendable {
                 let info = try weights.info(weightName)
                 let groups = node.groups ?? 1
                 let inC = channels[input]
-                guard groups >= 1, inC % groups == 0 else {
+                guard groups >= 1, groups <= Self.maximumParameter, inC % groups == 0 else {
                     throw .invalidGraph("\(at): groups \(groups) does not divide \(inC) input channels")
                 }
                 guard info.shape.count == 4, info.shape[0] > 0, info.shape[0] % groups == 0,
@@ -192,6 +204,7 @@ struct NetworkGraph: Sendable {
                 for name in inputs { values.append(try value(name)) }
                 operation = .concat(values)
                 outChannels = values.reduce(0) { $0 + channels[$1] }
+                guard outChannels <= 1 << 24 else { throw .invalidGraph("\(at): \(outChannels) channels") }
             case "resize":
                 let input = try value(node.input)
                 operation = .resize(input: input, sizeOf: try value(node.size_of))
@@ -225,7 +238,9 @@ struct NetworkGraph: Sendable {
     /// - Throws: `NeuralNetError.invalidInput` when a layer's output would be empty, `.wrongShape`
     ///   when an addition's or concatenation's operands differ in height or width.
     func shapes(height: Int, width: Int) throws(NeuralNetError) -> [ValueShape] {
-        guard height > 0, width > 0 else { throw .invalidInput("input size \(height)×\(width)") }
+        guard height > 0, width > 0, height <= Self.maximumInputSize, width <= Self.maximumInputSize else {
+            throw .invalidInput("input size \(height)×\(width) (1...\(Self.maximumInputSize) pixels a side)")
+        }
         var shapes = [ValueShape(channels: inputChannels, height: height, width: width)]
         func window(_ size: Int, _ pad: Int, _ kernel: Int, _ dilation: Int, _ stride: Int) -> Int {
             let span = size + pad - dilation * (kernel - 1) - 1
@@ -263,6 +278,11 @@ struct NetworkGraph: Sendable {
             }
             guard shape.height > 0, shape.width > 0 else {
                 throw .invalidInput("input \(height)×\(width) is too small: \(name) would be \(shape.height)×\(shape.width)")
+            }
+            // Every factor is bounded (channels by the file or 2^24, sides by the parameter limits),
+            // so the product cannot overflow.
+            guard shape.channels * shape.height * shape.width <= Self.maximumValueElements else {
+                throw .invalidInput("input \(height)×\(width): \(name) would be \(shape.channels)×\(shape.height)×\(shape.width)")
             }
             shapes.append(shape)
         }

@@ -23,7 +23,9 @@ public struct NetworkOutput: Sendable {
 /// input size are created on the first call of that size (tens of ms: oneDNN JIT-compiles its
 /// kernels) and reused; each concurrent call takes its own workspace (activation arena +
 /// scratchpad) from a per-size pool, so the calls share only read-only state. Call `prepare` at
-/// start-up to pay the creation cost before the first request.
+/// start-up to pay the creation cost before the first request. Plans are kept for the network's
+/// lifetime, one per distinct input size: serve a fixed size (the model's `fewclick.input_size`),
+/// not arbitrary ones.
 public final class NeuralNetwork: Sendable {
     /// The file's `__metadata__` (model name, version, preprocessing: see GRAPH_FORMAT.md).
     public let metadata: [String: String]
@@ -91,14 +93,17 @@ public final class NeuralNetwork: Sendable {
 
     /// Runs the network on one input: `inputChannels` planes of `height` × `width` Floats (NCHW,
     /// N = 1), on the calling thread.
-    /// - Throws: `NeuralNetError.invalidInput` (wrong element count, size too small for the
-    ///   graph), `.wrongShape` (the graph's operands disagree at this size), `.runtime` (oneDNN).
+    /// - Throws: `NeuralNetError.invalidInput` (wrong element count, a side outside 1…16384,
+    ///   size too small for the graph), `.wrongShape` (the graph's operands disagree at this size), `.runtime` (oneDNN).
     public func forward(_ input: UnsafeBufferPointer<Float>, height: Int, width: Int) throws(NeuralNetError)
         -> NetworkOutput
     {
-        guard height > 0, width > 0, input.count == inputChannels * height * width, let base = input.baseAddress else {
-            throw .invalidInput(
-                "\(input.count) values for a \(inputChannels)×\(height)×\(width) input (\(inputChannels * max(0, height) * max(0, width)) expected)")
+        let limit = NetworkGraph.maximumInputSize
+        guard height > 0, width > 0, height <= limit, width <= limit else {
+            throw .invalidInput("input size \(height)×\(width) (1...\(limit) pixels a side)")
+        }
+        guard input.count == inputChannels * height * width, let base = input.baseAddress else {
+            throw .invalidInput("\(input.count) values for a \(inputChannels)×\(height)×\(width) input")
         }
         let plan = try plan(height: height, width: width)
         let out = plan.outputShape

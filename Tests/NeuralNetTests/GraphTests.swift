@@ -80,6 +80,44 @@ struct GraphTests {
         expectError(.wrongShape(""), file(nodes: [conv, ["op": "add", "inputs": ["y", "input"], "output": "z"]], output: "z"))
     }
 
+    @Test("refuses parameters and sizes outside the limits")
+    func limits() throws {
+        expectError(.invalidGraph(""), file(nodes: [with(conv, ["padding": [1, 1, 1, 1 << 20]])]))
+        expectError(.invalidGraph(""), file(nodes: [with(conv, ["stride": [1, Int.max]])]))
+        expectError(.invalidGraph(""), file(nodes: [with(conv, ["dilation": [-1, 1]])]))
+        expectError(.invalidGraph(""), file(nodes: [with(conv, ["groups": 0])]))
+        var w = SafeTensorsWriter()
+        w.metadata = ["fewclick.graph": graphJSON(channels: 1 << 40, output: "input", nodes: [])]
+        expectError(.invalidGraph(""), w.file())
+        // Legal but enormous: padding 60 000 on every side would need 4 × 120 000² Floats.
+        let network = try NeuralNetwork(data: file(nodes: [with(conv, ["padding": [60_000, 60_000, 60_000, 60_000]])]))
+        #expect(throws: NeuralNetError.self) { try network.forward([Float](repeating: 0, count: 27), height: 3, width: 3) }
+        let plain = try NeuralNetwork(data: file(nodes: [conv]))
+        #expect(throws: NeuralNetError.self) { try plain.forward([Float](repeating: 0, count: 3 * 20000), height: 1, width: 20000) }
+    }
+
+    @Test("never crashes on graphs with perturbed fields")
+    func fuzzGraph() throws {
+        let mini = MiniNetwork()
+        var rng = SeededRandom(state: 77)
+        let values: [Any] = [-1, 0, 1, 2, 3, 5, 16, 1 << 20, "x", [1], [0, 0], [2, 2], [1, 1, 1, 1], [3, 0, 0, 3], "relu", "stem", "input"]
+        let fields = ["input", "inputs", "output", "weight", "bias", "stride", "padding", "dilation", "groups", "activation", "size_of", "kernel", "op"]
+        var loaded = 0
+        for _ in 0..<300 {
+            var nodes = mini.nodes
+            for _ in 0..<(1 + Int(rng.next() % 2)) {
+                let n = Int(rng.next() % UInt64(nodes.count))
+                nodes[n][fields[Int(rng.next() % UInt64(fields.count))]] = values[Int(rng.next() % UInt64(values.count))]
+            }
+            var writer = mini.writer
+            writer.metadata["fewclick.graph"] = graphJSON(channels: 7, output: "logits", nodes: nodes)
+            guard let network = try? NeuralNetwork(data: writer.file()) else { continue }
+            loaded += 1
+            _ = try? network.forward([Float](repeating: 0.25, count: 7 * 20 * 20), height: 20, width: 20)
+        }
+        #expect(loaded > 0)
+    }
+
     @Test("refuses inputs of the wrong size and sizes the graph cannot run at")
     func inputs() throws {
         let network = try NeuralNetwork(data: file(nodes: [with(conv, ["padding": [0, 0, 0, 0]])]))
