@@ -184,7 +184,10 @@ let package = Package(
             // rle_vectors.json is read by path; the generator script is not a resource.
             exclude: ["Fixtures"]),
         .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec", "FewClickCore", "CTurboJPEG"]),
-        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "FewClickCore", "PixelKernels", "Evaluation"]),
+        .testTarget(
+            name: "SegmentationTests", dependencies: ["Segmentation", "FewClickCore", "PixelKernels", "Evaluation", "NeuralNet"],
+            // clicknet's input-plane fixture (from infra/training) is read by path (#filePath).
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "CurlHTTPTests",
             dependencies: [

@@ -18,10 +18,13 @@ final class Stack: Sendable {
     var segmentURL: String { gateway.baseURL + "/v1/segment" }
 
     /// Starts endpoint, proxy and gateway (in that order, each on port 0, each waited for).
-    static func start(folder: URL) async throws -> Stack {
+    ///
+    /// - Parameter endpointArguments: extra `endpoint serve` arguments (e.g. `--model clicknet`).
+    static func start(folder: URL, endpointArguments: [String] = []) async throws -> Stack {
         let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let endpoint = try await ServiceProcess.start(
-            "endpoint", in: folder, arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--workers", "2"])
+            "endpoint", in: folder,
+            arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--workers", "2"] + endpointArguments)
         do {
             let proxy = try await ServiceProcess.start(
                 "proxy", in: folder,
@@ -119,6 +122,40 @@ struct EndToEndTests {
         let logs = stack.gateway.outputText + stack.proxy.outputText
         #expect(!logs.contains("eyJ"), "a token (or base64 JSON) appeared in the logs")
         #expect(!logs.contains("iVBORw0KGgo"), "PNG bytes appeared in the logs")
+    }
+
+    @Test(
+        "the learned models (clicknet, clicknet-graphcut) answer first masks and corrective clicks through the real executables",
+        .enabled(if: folder != nil, "endpoint/proxy/gateway executables not built next to the test bundle (run swift build)"),
+        arguments: ["clicknet", "clicknet-graphcut"])
+    func learnedModels(model: String) async throws {
+        let stack = try await Stack.start(folder: try #require(Self.folder), endpointArguments: ["--model", model])
+        do {
+            let scene = try Scene.disk()
+            let token = try await stack.token()
+            let first = try await stack.segment(
+                Body.json(["image": ["data": Data(scene.png).base64EncodedString()], "extremePoints": scene.extremePoints]),
+                token: token)
+            try #require(first.status == 200, "first call: \(first.status) \(first.text)")
+            let answer = try JSONDecoder().decode(SegmentResponse.self, from: Data(first.body))
+            #expect(answer.model?.name == model)
+            let rle = try #require(answer.mask.rle)
+            #expect(try Mask(cocoRLE: rle).iou(scene.truth) > 0.85)
+            let second = try await stack.segment(
+                Body.json([
+                    "image": ["id": answer.imageId], "extremePoints": scene.extremePoints,
+                    "clicks": [["x": 5, "y": 5, "positive": false]],
+                    "previousMask": ["size": rle.size, "counts": rle.counts],
+                ]), token: token)
+            try #require(second.status == 200, "corrective call: \(second.status) \(second.text)")
+            let refined = try JSONDecoder().decode(SegmentResponse.self, from: Data(second.body))
+            #expect(try Mask(cocoRLE: try #require(refined.mask.rle)).iou(scene.truth) > 0.85)
+        } catch {
+            Issue.record("endpoint log:\n\(stack.endpoint.outputText.suffix(3000))")
+            await stack.stop()
+            throw error
+        }
+        await stack.stop()
     }
 
     func exercise(_ stack: Stack) async throws {

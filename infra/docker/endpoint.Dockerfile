@@ -8,7 +8,8 @@
 #
 # SageMaker contract: started with the argument `serve`; answers GET /ping and POST /invocations
 # on port 8080, or on $SAGEMAKER_BIND_TO_PORT (the label below tells SageMaker we honour it);
-# model parameters, if any, come from /opt/ml/model (ModelDataUrl, see infra/README.md).
+# model parameters, if any, come from /opt/ml/model (ModelDataUrl, see infra/README.md); the
+# image carries the clicknet weights, so the learned models need no model data.
 # The ENTRYPOINT is exec form, so the endpoint is PID 1 and receives SageMaker's/Docker's SIGTERM
 # directly (a shell form would leave /bin/sh as PID 1, which does not forward it).
 #
@@ -45,6 +46,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /opt/ml/model
 COPY --from=build /out/ /
+# The released clicknet weights (fp16 safetensors, ~6 MB) at the path the endpoint searches
+# (ClickNetWeights.imagePath); a model.tar.gz with clicknet.safetensors in /opt/ml/model overrides it.
+COPY Models/clicknet/clicknet.safetensors /opt/fewclick/models/clicknet.safetensors
 
 LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true \
       org.opencontainers.image.title="fewclick-endpoint" \

@@ -2,7 +2,8 @@
 # Installs the system packages fewclick needs on Debian 12 (run as root, or with sudo available).
 #   install-deps.sh          build/run dependencies (libcurl, libjpeg-turbo, libspng, oneDNN)
 #   install-deps.sh --test   also what the test suite needs (Chromium + driver for the browser test,
-#                            Python helpers: cfn-lint, aws-sam-translator, selenium, boto3, PyYAML)
+#                            Python helpers: cfn-lint, aws-sam-translator, selenium, boto3, PyYAML;
+#                            PyTorch & co. from PyPI for the clicknet training smoke test)
 set -euo pipefail
 
 SUDO=""
@@ -12,7 +13,7 @@ apt_pkgs=(libcurl4-openssl-dev libturbojpeg0-dev libspng-dev libdnnl-dev pkg-con
 py_pkgs=()
 if [ "${1:-}" = "--test" ]; then
   apt_pkgs+=(chromium chromium-driver python3 python3-pip)
-  py_pkgs+=(pytest cfn-lint aws-sam-translator selenium boto3 PyYAML)
+  py_pkgs+=(pytest cfn-lint aws-sam-translator selenium boto3 PyYAML torch numpy scipy pillow safetensors)
 fi
 
 missing=()

@@ -39,6 +39,9 @@ public final class ClickNetGraphCutModel: SegmentationModel {
     ///
     /// - Throws: `SegmentationError` for an empty crop, no extreme points or non-finite clicks.
     public func segment(_ input: SegmentationInput) throws -> GrayImage {
+        if graphCut.settings.networkFirstMask && !input.clicks.contains(where: { $0.kind != .extreme }) {
+            return try network.segment(input)
+        }
         let logits = try network.logits(input)
         return try graphCut.segment(input, network: logits)
     }

@@ -75,6 +75,9 @@ public struct GraphCutSettings: Sendable, Equatable, Codable {
     public var networkCorrectionPrior: Double = 0.5
     /// `clicknet-graphcut` only: the network's log-odds are clamped to ± this before weighting. Default 6.
     public var networkLogOddsClamp: Double = 6
+    /// `clicknet-graphcut` only: answer the first mask (4 extreme points, no corrective click) with the
+    /// network's own probability map instead of cutting; corrective clicks are cut. Default false.
+    public var networkFirstMask: Bool = false
     /// `clicknet-graphcut` only: multiplier of the contour priors when the network's prior is there;
     /// 0 skips the contour altogether (the network already gives the shape). Default 0.
     public var networkContourScale: Double = 0

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import random
+import signal
 import time
 
 import numpy as np
@@ -130,6 +131,13 @@ def main():
         torch.save(state, ck_path + ".tmp")
         os.replace(ck_path + ".tmp", ck_path)
 
+    # SIGTERM / SIGINT: finish the current step, save, exit (rerun the command to resume).
+    stop = {"requested": False}
+    def request_stop(signum, frame):
+        stop["requested"] = True
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
     log = open(os.path.join(args.out, "log.jsonl"), "a")
     last_save = time.time()
     t_window, l_window = time.time(), []
@@ -162,9 +170,13 @@ def main():
             print(f"it {it + 1}/{args.iterations} loss {np.mean(l_window):.4f} "
                   f"{(time.time() - t_window) / len(l_window):.2f} s/it lr {lr:.2e}", flush=True)
             t_window, l_window = time.time(), []
-        if time.time() - last_save > args.checkpoint_minutes * 60:
+        if time.time() - last_save > args.checkpoint_minutes * 60 or stop["requested"]:
             save(it + 1)
             last_save = time.time()
+            if stop["requested"]:
+                log.flush()
+                print(f"stopped at iteration {it + 1}: saved {ck_path}", flush=True)
+                return
     save(args.iterations)
     print(f"done: {args.iterations} iterations, {train_seconds / 60:.1f} min", flush=True)
 
