@@ -24,7 +24,7 @@ struct Eval: AsyncParsableCommand {
     var model: String?
 
     @Option(help: ArgumentHelp(
-        "graphcut settings to evaluate instead of the defaults: a JSON object with any subset of the fields documented in the README (the `settings` of the endpoint's fewclick.json).",
+        "graphcut / clicknet-graphcut settings to evaluate instead of the model's defaults: a JSON object with any subset of the fields documented in the README (the `settings` of the endpoint's fewclick.json).",
         valueName: "file"))
     var settings: String?
 
@@ -120,7 +120,8 @@ struct Eval: AsyncParsableCommand {
             throw ValidationError("--settings: cannot read \(settings)")
         }
         do {
-            return try GraphCutSettings.overriding(json: data)
+            return try GraphCutSettings.overriding(
+                json: data, base: ModelCatalog.baseGraphCutSettings(for: model ?? ModelCatalog.defaultModelName))
         } catch {
             throw ValidationError("--settings \(settings): \(error.message)")
         }

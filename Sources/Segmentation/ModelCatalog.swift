@@ -7,7 +7,7 @@ import Foundation
 /// models read their weights from `ClickNetWeights.locate()` unless given a file.
 public enum ModelCatalog {
     /// The model the endpoint serves when none is named.
-    public static let defaultModelName = "graphcut"
+    public static let defaultModelName = "clicknet-graphcut"
 
     /// The known model names, sorted.
     public static let names = ["box", "clicknet", "clicknet-graphcut", "extreme-polygon", "graphcut"]
@@ -17,6 +17,13 @@ public enum ModelCatalog {
 
     /// Whether the model reads a weights file (and so can fail to load).
     public static func needsWeights(_ name: String) -> Bool { name.hasPrefix("clicknet") }
+
+    /// The graph-cut settings a model starts from: `ClickNetGraphCutModel.defaultSettings` for
+    /// `clicknet-graphcut`, `GraphCutSettings.default` otherwise (`fewclick.json` and
+    /// `fewclick eval --settings` override fields of these).
+    public static func baseGraphCutSettings(for name: String) -> GraphCutSettings {
+        name == "clicknet-graphcut" ? ClickNetGraphCutModel.defaultSettings : .default
+    }
 
     /// A new instance of the model called `name` with its default settings, or nil when there is no
     /// such model.

@@ -76,12 +76,7 @@ struct LiveTests {
 
     @Test("the endpoint executable serves on $SAGEMAKER_BIND_TO_PORT and stops cleanly on SIGTERM")
     func executable() async throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("endpoint")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            print("skipped: no built endpoint executable at \(binary.path)")
-            return
-        }
+        guard let binary = Self.endpointBinary() else { return }
         let process = Process()
         process.executableURL = binary
         process.arguments = ["serve", "--host", "127.0.0.1", "--model", "extreme-polygon", "--workers", "1"]
@@ -126,6 +121,41 @@ struct LiveTests {
         process.terminate()  // SIGTERM: graceful shutdown
         let status = await exited.wait(timeout: .seconds(20))
         #expect(status == 0, "exit status after SIGTERM")
+    }
+}
+
+extension LiveTests {
+    /// The built `endpoint` executable next to the test bundle, or nil (with a note) when absent.
+    static func endpointBinary() -> URL? {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("endpoint")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            print("skipped: no built endpoint executable at \(binary.path)")
+            return nil
+        }
+        return binary
+    }
+
+    @Test("a missing or corrupt clicknet weights file stops the endpoint at start-up with a clear error")
+    func missingWeights() async throws {
+        guard let binary = Self.endpointBinary() else { return }
+        let corrupt = FileManager.default.temporaryDirectory.appendingPathComponent("corrupt-\(UUID().uuidString).safetensors")
+        try Data([8, 0, 0, 0, 0, 0, 0, 0, 0x7B, 0x7D]).write(to: corrupt)  // header length 8, only 2 bytes follow
+        defer { try? FileManager.default.removeItem(at: corrupt) }
+        for (model, weights, expected) in [
+            ("clicknet", "/nonexistent/clicknet.safetensors", "no such file"),
+            ("clicknet-graphcut", corrupt.path, "not usable"),
+        ] {
+            var environment = ProcessInfo.processInfo.environment
+            environment["SAGEMAKER_BIND_TO_PORT"] = "0"
+            environment["FEWCLICK_CLICKNET_WEIGHTS"] = weights
+            let result = try await ProcessRunner.run(
+                binary.path, ["serve", "--host", "127.0.0.1", "--model", model, "--workers", "1"],
+                environment: environment, timeout: .seconds(60))
+            #expect(!result.timedOut && result.status != 0, "\(model): status \(result.status)")
+            let output = result.stdout + result.stderr
+            #expect(output.contains("model failed to load") && output.contains(expected), "\(model): \(output.suffix(1500))")
+        }
     }
 }
 

@@ -90,7 +90,7 @@ public struct ModelDirectory: Sendable, Equatable {
         guard model == "graphcut" || model == "clicknet-graphcut" else {
             throw Error(message: "\(Self.fileName): model '\(model)' takes no settings")
         }
-        let settings = try Self.graphCutSettings(overriding: settingsJSON)
+        let settings = try Self.graphCutSettings(overriding: settingsJSON, base: ModelCatalog.baseGraphCutSettings(for: model))
         guard let loader = ModelLoader.catalog(model, graphCutSettings: settings) else {
             throw Error(message: "unknown model '\(model)'")
         }
@@ -98,9 +98,9 @@ public struct ModelDirectory: Sendable, Equatable {
     }
 
     /// `GraphCutSettings.default` with the fields present in `json` replaced (checked against their ranges).
-    static func graphCutSettings(overriding json: Data) throws(Error) -> GraphCutSettings {
+    static func graphCutSettings(overriding json: Data, base: GraphCutSettings = .default) throws(Error) -> GraphCutSettings {
         do {
-            return try GraphCutSettings.overriding(json: json)
+            return try GraphCutSettings.overriding(json: json, base: base)
         } catch {
             throw Error(message: "\(fileName): \(error.message)")
         }

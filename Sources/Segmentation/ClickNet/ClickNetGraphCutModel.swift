@@ -31,9 +31,24 @@ public final class ClickNetGraphCutModel: SegmentationModel {
         self.version = "\(network.version)+\(graphCut.version)"
     }
 
-    /// The hybrid's graph-cut settings: `GraphCutSettings.default` (the network fields at their
-    /// defaults; the contour is not traced since the network gives the shape).
-    public static let defaultSettings = GraphCutSettings.default
+    /// The hybrid's graph-cut settings, chosen on the dev set (coco128-dev, extreme + corrective
+    /// clicks): `GraphCutSettings.default` except `networkPrior` 0.5 and `networkCorrectionPrior` 2.5
+    /// (nats per unit of log-odds), the traced contour kept at full weight (`networkContourScale` 1)
+    /// with `insidePrior` 4 and `outsidePrior` 2, `smoothness` 7, `extremeRadius` 3 and
+    /// `localWindow` 0 (a corrective click re-cuts the whole box, since the network's answer moves
+    /// everywhere).
+    public static let defaultSettings: GraphCutSettings = {
+        var s = GraphCutSettings.default
+        s.networkPrior = 0.5
+        s.networkCorrectionPrior = 2.5
+        s.networkContourScale = 1
+        s.insidePrior = 4
+        s.outsidePrior = 2
+        s.smoothness = 7
+        s.extremeRadius = 3
+        s.localWindow = 0
+        return s
+    }()
 
     /// Segments one object.
     ///

@@ -106,13 +106,13 @@ extension GraphCutSettings {
         public var description: String { message }
     }
 
-    /// The defaults with the fields present in `json` (a JSON object holding any subset of the
-    /// fields, by their Swift names) replaced, then checked with ``validate()``.
+    /// `base` (default: the defaults) with the fields present in `json` (a JSON object holding any
+    /// subset of the fields, by their Swift names) replaced, then checked with ``validate()``.
     ///
     /// - Throws: ``Invalid`` when `json` is not an object, names an unknown field, gives a field
     ///   the wrong type, or a value out of range.
-    public static func overriding(json: Data) throws(Invalid) -> GraphCutSettings {
-        guard let defaults = try? JSONEncoder().encode(GraphCutSettings.default),
+    public static func overriding(json: Data, base: GraphCutSettings = .default) throws(Invalid) -> GraphCutSettings {
+        guard let defaults = try? JSONEncoder().encode(base),
             var merged = (try? JSONSerialization.jsonObject(with: defaults)) as? [String: Any],
             let overrides = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any]
         else { throw Invalid(message: "settings are not a JSON object") }
