@@ -2,8 +2,9 @@
 # Installs the system packages fewclick needs on Debian 12 (run as root, or with sudo available).
 #   install-deps.sh          build/run dependencies (libcurl, libjpeg-turbo, libspng, oneDNN)
 #   install-deps.sh --test   also what the test suite needs (Chromium + driver for the browser test,
-#                            Python helpers: cfn-lint, aws-sam-translator, selenium, boto3, PyYAML;
-#                            PyTorch & co. from PyPI for the clicknet training smoke test)
+#                            Python helpers: cfn-lint, aws-sam-translator, selenium, boto3, PyYAML)
+#   install-deps.sh --train  PyTorch & co. from PyPI (infra/training/requirements.txt' core: torch,
+#                            numpy, scipy, pillow, safetensors) for training and its smoke test
 set -euo pipefail
 
 SUDO=""
@@ -11,9 +12,13 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 apt_pkgs=(libcurl4-openssl-dev libturbojpeg0-dev libspng-dev libdnnl-dev pkg-config zlib1g-dev)
 py_pkgs=()
+if [ "${1:-}" = "--train" ]; then
+  apt_pkgs=(python3 python3-pip)
+  py_pkgs+=(torch numpy scipy pillow safetensors)
+fi
 if [ "${1:-}" = "--test" ]; then
   apt_pkgs+=(chromium chromium-driver python3 python3-pip)
-  py_pkgs+=(pytest cfn-lint aws-sam-translator selenium boto3 PyYAML torch numpy scipy pillow safetensors)
+  py_pkgs+=(pytest cfn-lint aws-sam-translator selenium boto3 PyYAML)
 fi
 
 missing=()

@@ -14,6 +14,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 PIL = pytest.importorskip("PIL")
+pytest.importorskip("scipy")
+pytest.importorskip("safetensors")
 from PIL import Image  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
