@@ -121,6 +121,12 @@ struct ClickNetModelTests {
             #expect(throws: SegmentationError.self) {
                 try model.segment(SegmentationInput(image: image, clicks: Scene.extremePoints(gt) + [Click(x: .nan, y: 1, kind: .positive)]))
             }
+            // Corrective clicks far outside the crop (the proxy passes negative ones through) draw nothing.
+            for (x, y) in [(5000.5, 40.5), (40.5, 5000.5), (-5000.5, -40.5), (9_000_000.5, 9_000_000.5)] {
+                let clicks = Scene.extremePoints(gt) + [Click(x: x, y: y, kind: .negative)]
+                let p = try model.segment(SegmentationInput(image: image, clicks: clicks))
+                #expect(p.width == image.width && p.height == image.height, "\(model.name) click (\(x), \(y))")
+            }
             let tiny = RGBImage(width: 3, height: 2, pixels: [UInt8](repeating: 90, count: 18))
             let p = try model.segment(SegmentationInput(image: tiny, clicks: [Click(x: 1, y: 1, kind: .extreme)]))
             #expect(p.width == 3 && p.height == 2)

@@ -183,9 +183,13 @@ public final class ClickNetModel: SegmentationModel {
             case .positive: base = 4 * plane; limit = Int(radius.rounded(.up))
             case .negative: base = 5 * plane; limit = Int(radius.rounded(.up))
             }
+            // The click's window clipped to the S × S plane; a click far outside it draws nothing.
             let cx = Int(u.rounded()), cy = Int(v.rounded())
-            for y in max(0, cy - limit - 1)...max(0, min(s - 1, cy + limit + 1)) where y < s {
-                for x in max(0, cx - limit - 1)...max(0, min(s - 1, cx + limit + 1)) where x < s {
+            let x0 = max(0, cx - limit - 1), x1 = min(s - 1, cx + limit + 1)
+            let y0 = max(0, cy - limit - 1), y1 = min(s - 1, cy + limit + 1)
+            guard x0 <= x1, y0 <= y1 else { continue }
+            for y in y0...y1 {
+                for x in x0...x1 {
                     let dx = Double(x) - u, dy = Double(y) - v
                     let d2 = dx * dx + dy * dy
                     let value: Float
