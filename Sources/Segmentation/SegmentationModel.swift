@@ -26,6 +26,32 @@ public struct SegmentationInput: Sendable {
 
     /// The `.extreme` clicks.
     public var extremePoints: [Click] { clicks.filter { $0.kind == .extreme } }
+
+    /// The checks of the models that work on the crop's pixels (`graphcut`, `clicknet`): a non-empty
+    /// crop, at least one extreme point, and click coordinates that are finite and within ±10⁷ pixels
+    /// (far beyond any crop, so pixel arithmetic stays in range; clicks outside the crop are allowed).
+    ///
+    /// - Parameter model: the model's name, for the message.
+    /// - Throws: `SegmentationError` naming the problem.
+    func checkCropAndClicks(model: String) throws(SegmentationError) {
+        guard image.width > 0, image.height > 0 else { throw SegmentationError("empty image") }
+        guard clicks.contains(where: { $0.kind == .extreme }) else {
+            throw SegmentationError("\(model) needs the extreme points")
+        }
+        for c in clicks where !(c.x.isFinite && c.y.isFinite && abs(c.x) < 1e7 && abs(c.y) < 1e7) {
+            throw SegmentationError("click coordinates must be finite and within ±10⁷ pixels")
+        }
+    }
+}
+
+/// A model that cannot be loaded (weights missing or corrupt, bad settings): a start-up error for
+/// that model, with a message naming the file and the problem.
+public struct ModelLoadError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong, naming the file.
+    public let description: String
+
+    /// Creates an error.
+    public init(_ description: String) { self.description = description }
 }
 
 /// Why a model refused an input. Maps to HTTP 400 at the endpoint.

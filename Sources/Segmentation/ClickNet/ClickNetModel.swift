@@ -115,15 +115,8 @@ public final class ClickNetModel: SegmentationModel {
     ///
     /// - Throws: `SegmentationError` as ``segment(_:)``.
     public func logits(_ input: SegmentationInput) throws -> [Float] {
-        let image = input.image
-        let w = image.width, h = image.height
-        guard w > 0, h > 0 else { throw SegmentationError("empty image") }
-        guard input.clicks.contains(where: { $0.kind == .extreme }) else {
-            throw SegmentationError("clicknet needs the extreme points")
-        }
-        for c in input.clicks where !(c.x.isFinite && c.y.isFinite && abs(c.x) < 1e7 && abs(c.y) < 1e7) {
-            throw SegmentationError("click coordinates must be finite and within ±10⁷ pixels")
-        }
+        try input.checkCropAndClicks(model: name)
+        let w = input.image.width, h = input.image.height
         let s = preprocessing.size
         let planes = Self.inputPlanes(input, preprocessing: preprocessing)
         let output: NetworkOutput
@@ -215,14 +208,4 @@ public final class ClickNetModel: SegmentationModel {
         }
         return planes
     }
-}
-
-/// A model that cannot be loaded (weights missing or corrupt, bad settings): a start-up error for
-/// that model, with a message naming the file and the problem.
-public struct ModelLoadError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// What is wrong, naming the file.
-    public let description: String
-
-    /// Creates an error.
-    public init(_ description: String) { self.description = description }
 }

@@ -56,14 +56,7 @@ public final class GraphCutModel: SegmentationModel {
     /// object per crop pixel (see `GraphCutSettings.networkPrior`), as `clicknet-graphcut` passes.
     func segment(_ input: SegmentationInput, network: [Float]?) throws -> GrayImage {
         let image = input.image
-        guard image.width > 0, image.height > 0 else { throw SegmentationError("empty image") }
-        guard input.clicks.contains(where: { $0.kind == .extreme }) else {
-            throw SegmentationError("graphcut needs the extreme points")
-        }
-        // Bounded coordinates (far beyond any crop) keep pixel arithmetic in range.
-        for c in input.clicks where !(c.x.isFinite && c.y.isFinite && abs(c.x) < 1e7 && abs(c.y) < 1e7) {
-            throw SegmentationError("click coordinates must be finite and within ±10⁷ pixels")
-        }
+        try input.checkCropAndClicks(model: name)
         let cached = lookup(image: image, sessionKey: input.sessionKey)
         let features = cached?.features ?? CropFeatures(image: image, settings: settings)
         let engine = GraphCutEngine(settings: settings, features: features)
