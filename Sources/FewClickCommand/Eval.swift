@@ -87,7 +87,7 @@ struct Eval: AsyncParsableCommand {
             }
         }
         if settings != nil {
-            guard gateway == nil, ["graphcut", "clicknet-graphcut"].contains(model ?? ModelCatalog.defaultModelName) else {
+            guard gateway == nil, ModelCatalog.takesGraphCutSettings(model ?? ModelCatalog.defaultModelName) else {
                 throw ValidationError("--settings applies to the in-process graphcut and clicknet-graphcut models only")
             }
             _ = try graphCutSettings()
@@ -97,20 +97,16 @@ struct Eval: AsyncParsableCommand {
     /// A fresh instance of the in-process model.
     func makeModel(settings: GraphCutSettings?) throws -> any SegmentationModel {
         let name = model ?? ModelCatalog.defaultModelName
+        let made: (any SegmentationModel)?
         do {
-            if ModelCatalog.needsWeights(name) {
-                let url = if let weights { URL(fileURLWithPath: weights) } else { try ClickNetWeights.locate() }
-                let network = try ClickNetModel(weights: url, size: clicknetSize)
-                if name == "clicknet" { return network }
-                return ClickNetGraphCutModel(network: network, settings: settings ?? ClickNetGraphCutModel.defaultSettings)
-            }
-            guard let made = try ModelCatalog.make(name, graphCutSettings: settings) else {
-                throw ValidationError("unknown model '\(name)'")
-            }
-            return made
-        } catch let error as ModelLoadError {
+            made = try ModelCatalog.make(
+                name, weights: weights.map { URL(fileURLWithPath: $0) }, clicknetSize: clicknetSize,
+                graphCutSettings: settings)
+        } catch {
             throw ValidationError("cannot load \(name): \(error)")
         }
+        guard let made else { throw ValidationError("unknown model '\(name)'") }
+        return made
     }
 
     /// The settings from `--settings`, or nil without it.

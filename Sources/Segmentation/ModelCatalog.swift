@@ -18,6 +18,9 @@ public enum ModelCatalog {
     /// Whether the model reads a weights file (and so can fail to load).
     public static func needsWeights(_ name: String) -> Bool { name.hasPrefix("clicknet") }
 
+    /// Whether the model takes `GraphCutSettings` (`fewclick.json` settings, `fewclick eval --settings`).
+    public static func takesGraphCutSettings(_ name: String) -> Bool { name == "graphcut" || name == "clicknet-graphcut" }
+
     /// The graph-cut settings a model starts from: `ClickNetGraphCutModel.defaultSettings` for
     /// `clicknet-graphcut`, `GraphCutSettings.default` otherwise (`fewclick.json` and
     /// `fewclick eval --settings` override fields of these).
@@ -30,21 +33,23 @@ public enum ModelCatalog {
     ///
     /// - Parameters:
     ///   - weights: the clicknet weights file; nil: `ClickNetWeights.locate()`.
+    ///   - clicknetSize: S for the learned models (see `ClickNetModel.init`); nil: the trained size.
     ///   - graphCutSettings: settings of the graph cut (`graphcut`, `clicknet-graphcut`); nil: the
-    ///     model's defaults.
+    ///     model's defaults (`baseGraphCutSettings(for:)`).
     /// - Throws: `ModelLoadError` when a learned model's weights are missing or unusable.
     public static func make(
-        _ name: String, weights: URL? = nil, graphCutSettings: GraphCutSettings? = nil
+        _ name: String, weights: URL? = nil, clicknetSize: Int? = nil, graphCutSettings: GraphCutSettings? = nil
     ) throws(ModelLoadError) -> (any SegmentationModel)? {
+        let settings = graphCutSettings ?? baseGraphCutSettings(for: name)
         switch name {
         case "box": return BoxModel()
         case "extreme-polygon": return ExtremePolygonModel()
-        case "graphcut": return GraphCutModel(settings: graphCutSettings ?? .default)
+        case "graphcut": return GraphCutModel(settings: settings)
         case "clicknet":
-            return try ClickNetModel(weights: weightsURL(weights))
+            return try ClickNetModel(weights: weightsURL(weights), size: clicknetSize)
         case "clicknet-graphcut":
-            let network = try ClickNetModel(weights: weightsURL(weights))
-            return ClickNetGraphCutModel(network: network, settings: graphCutSettings ?? ClickNetGraphCutModel.defaultSettings)
+            let network = try ClickNetModel(weights: weightsURL(weights), size: clicknetSize)
+            return ClickNetGraphCutModel(network: network, settings: settings)
         default: return nil
         }
     }

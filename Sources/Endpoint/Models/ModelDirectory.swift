@@ -8,8 +8,8 @@ import Segmentation
 /// {"model": "graphcut", "settings": {"smoothness": 12, "iterations": 5}}
 /// ```
 ///
-/// - `model`: a `ModelCatalog` name (`graphcut`, `box`, `extreme-polygon`); optional, default
-///   `ModelCatalog.defaultModelName`.
+/// - `model`: a `ModelCatalog` name (`clicknet-graphcut`, `clicknet`, `graphcut`, `box`,
+///   `extreme-polygon`); optional, default `ModelCatalog.defaultModelName`.
 /// - `settings`: optional; for `graphcut` and `clicknet-graphcut`, any subset of `GraphCutSettings`'
 ///   fields (the rest keep their defaults); other models take no settings. `clicknet` and
 ///   `clicknet-graphcut` read `clicknet.safetensors` from this directory (see `ClickNetWeights`).
@@ -87,7 +87,7 @@ public struct ModelDirectory: Sendable, Equatable {
             guard let loader = ModelLoader.catalog(model) else { throw Error(message: "unknown model '\(model)'") }
             return loader
         }
-        guard model == "graphcut" || model == "clicknet-graphcut" else {
+        guard ModelCatalog.takesGraphCutSettings(model) else {
             throw Error(message: "\(Self.fileName): model '\(model)' takes no settings")
         }
         let settings = try Self.graphCutSettings(overriding: settingsJSON, base: ModelCatalog.baseGraphCutSettings(for: model))
@@ -97,7 +97,7 @@ public struct ModelDirectory: Sendable, Equatable {
         return loader
     }
 
-    /// `GraphCutSettings.default` with the fields present in `json` replaced (checked against their ranges).
+    /// `base` with the fields present in `json` replaced (checked against their ranges).
     static func graphCutSettings(overriding json: Data, base: GraphCutSettings = .default) throws(Error) -> GraphCutSettings {
         do {
             return try GraphCutSettings.overriding(json: json, base: base)
