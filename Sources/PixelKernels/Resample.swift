@@ -239,6 +239,8 @@ public enum Resample {
 
     /// PyTorch's source taps for destination index `i` at `scale` = source / destination size:
     /// position `max(0, (i + 0.5) · scale - 0.5)`, its floor, the next index (clamped) and the weight.
+    /// The same rule as the `Double` tap below, computed in `Float` as PyTorch computes it for float
+    /// tensors (with the `Double` tap, clicknet's masks differ on a few pixels).
     @inline(__always) static func bilinearTap(_ i: Float, scale: Float, size: Int) -> (Int, Int, Float) {
         let p = max(0, (i + 0.5) * scale - 0.5)
         let a = min(Int(p), size - 1)

@@ -438,6 +438,7 @@ struct GraphCutEngine {
         let seeds = seeds(clicks: clicks)
         var prior = [Float](repeating: 0, count: n)
         let extremes = clicks.filter { $0.kind == .extreme }
+        let network = network?.count == n ? network : nil
         let contourScale = network == nil ? 1 : Float(settings.networkContourScale)
         let contour: Contour
         if let cached = memo?.contour, cached.extremes == extremes, cached.box == seeds.box {
@@ -455,7 +456,7 @@ struct GraphCutEngine {
             let pin = Float(settings.insidePrior) * k, pout = Float(settings.outsidePrior) * k
             for i in 0..<n where seeds.hard[i] == 0 { prior[i] = region[i] != 0 ? pin : -pout }
         }
-        if let network, network.count == n {
+        if let network {
             let k = Float(warm ? settings.networkCorrectionPrior : settings.networkPrior)
             let cap = Float(settings.networkLogOddsClamp)
             for i in 0..<n where seeds.hard[i] == 0 { prior[i] += k * min(cap, max(-cap, network[i])) }
@@ -475,7 +476,7 @@ struct GraphCutEngine {
                 let pp = Float(settings.previousPrior)
                 for i in 0..<n { prior[i] += labels[i] != 0 ? pp : -pp }
             }
-        } else if let network, network.count == n {
+        } else if let network {
             for y in seeds.box.y0..<seeds.box.y1 {
                 for x in seeds.box.x0..<seeds.box.x1 where network[y * width + x] > 0 { labels[y * width + x] = 1 }
             }
