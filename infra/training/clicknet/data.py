@@ -82,6 +82,22 @@ def extreme_points(mask: np.ndarray, rng: random.Random, pert: int = 0):
     return pts
 
 
+def crop_plan(points, width: int, height: int, margin_fraction: float, min_margin: int = 16, max_side: int = 256):
+    """Swift's CropPlan: the box of the points' pixels grown by max(min_margin, fraction x longer
+    side), clipped to the image, and the crop size (longer side at most max_side, never enlarged).
+
+    Returns (x0, y0, x1, y1, crop_width, crop_height)."""
+    xs = [int(p[0]) for p in points]
+    ys = [int(p[1]) for p in points]
+    bx0, bx1, by0, by1 = min(xs), max(xs) + 1, min(ys), max(ys) + 1
+    margin = max(min_margin, int(round(margin_fraction * max(bx1 - bx0, by1 - by0))))
+    x0, y0 = max(0, bx0 - margin), max(0, by0 - margin)
+    x1, y1 = min(width, bx1 + margin), min(height, by1 + margin)
+    bw, bh = x1 - x0, y1 - y0
+    scale = min(1.0, max_side / max(bw, bh))
+    return x0, y0, x1, y1, min(bw, max(1, round(bw * scale))), min(bh, max(1, round(bh * scale)))
+
+
 def area_resize(arr: np.ndarray, w: int, h: int) -> np.ndarray:
     """Area-average (box filter) resize, as Swift's Resample.areaAverage; uint8 RGB or float planes."""
     img = Image.fromarray(arr if arr.ndim == 3 else arr.astype(np.float32))
@@ -142,16 +158,8 @@ class CropSampler:
         pts = extreme_points(mask, rng, pert)
         jit = rng.choice([0, 0, 1, 2, 3, 4, 5])
         pts = [(min(max(x + rng.randint(-jit, jit), 0), W - 1), min(max(y + rng.randint(-jit, jit), 0), H - 1)) for x, y in pts]
-        xs = [p[0] for p in pts]
-        ys = [p[1] for p in pts]
-        bx0, bx1, by0, by1 = min(xs), max(xs) + 1, min(ys), max(ys) + 1
-        longer = max(bx1 - bx0, by1 - by0)
-        margin = max(16, int(round(rng.uniform(0.08, 0.25) * longer)))
-        x0, y0 = max(0, bx0 - margin), max(0, by0 - margin)
-        x1, y1 = min(W, bx1 + margin), min(H, by1 + margin)
+        x0, y0, x1, y1, cw, ch = crop_plan(pts, W, H, rng.uniform(0.08, 0.25), max_side=self.max_side)
         bw, bh = x1 - x0, y1 - y0
-        scale = min(1.0, self.max_side / max(bw, bh))
-        cw, ch = min(bw, max(1, round(bw * scale))), min(bh, max(1, round(bh * scale)))
         crop = np.ascontiguousarray(im[y0:y1, x0:x1])
         cm = mask[y0:y1, x0:x1].astype(np.float32)
         if (cw, ch) != (bw, bh):

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .data import area_resize, extreme_points, load_items, read_instances
+from .data import area_resize, crop_plan, extreme_points, load_items, read_instances
 from .model import ClickNet, NetConfig
 from .simulate import Simulation, next_click
 
@@ -35,14 +35,8 @@ class Predictor:
     def __call__(self, image: np.ndarray, clicks, prev: np.ndarray | None):
         H, W = image.shape[:2]
         seeds = [(min(max(x, 0), W - 1), min(max(y, 0), H - 1)) for x, y, k in clicks if k != "neg"]
-        xs = [int(p[0]) for p in seeds]
-        ys = [int(p[1]) for p in seeds]
-        bx0, bx1, by0, by1 = min(xs), max(xs) + 1, min(ys), max(ys) + 1
-        m = max(self.min_margin, int(round(self.margin * max(bx1 - bx0, by1 - by0))))
-        x0, y0, x1, y1 = max(0, bx0 - m), max(0, by0 - m), min(W, bx1 + m), min(H, by1 + m)
+        x0, y0, x1, y1, cw, ch = crop_plan(seeds, W, H, self.margin, self.min_margin, self.max_side)
         bw, bh = x1 - x0, y1 - y0
-        scale = min(1.0, self.max_side / max(bw, bh))
-        cw, ch = min(bw, max(1, round(bw * scale))), min(bh, max(1, round(bh * scale)))
         crop = np.ascontiguousarray(image[y0:y1, x0:x1])
         pm = None if prev is None else prev[y0:y1, x0:x1].astype(np.float32)
         if (cw, ch) != (bw, bh):
