@@ -42,6 +42,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
     ],
     targets: [
         // MARK: - Pure Swift foundation
@@ -90,12 +94,28 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Metrics (Prometheus text on GET /metrics), W3C trace propagation and the access log, shared
+        // by the three services.
+        .target(
+            name: "Observability",
+            dependencies: [
+                "CurlHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+            ],
+            swiftSettings: strict),
+
         // MARK: - Services (libraries, so tests run them in-process)
 
         .target(
             name: "Endpoint",
             dependencies: [
                 "FewClickCore", "Segmentation", "InferenceProtocol",
+                "Observability",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,6 +125,7 @@ let package = Package(
             name: "Proxy",
             dependencies: [
                 "FewClickCore", "ImageCodec", "InferenceProtocol", "CurlHTTP", "LambdaKit", "Segmentation", "AWSSigV4",
+                "Observability",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,6 +135,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "CurlHTTP", "LambdaKit", "FewClickCore", "ImageCodec",
+                "Observability",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -133,6 +155,7 @@ let package = Package(
             name: "EndpointCommand",
             dependencies: [
                 "Endpoint", "Segmentation",
+                "Observability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -143,6 +166,7 @@ let package = Package(
             name: "ProxyCommand",
             dependencies: [
                 "Proxy", "LambdaKit",
+                "Observability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -153,6 +177,7 @@ let package = Package(
             name: "GatewayCommand",
             dependencies: [
                 "Gateway", "LambdaKit",
+                "Observability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -220,9 +245,11 @@ let package = Package(
             dependencies: [
                 "Proxy", "Gateway", "Endpoint", "LambdaKit", "CurlHTTP", "FewClickCore", "ImageCodec",
                 "Segmentation", "InferenceProtocol",
+                "Observability",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "AWSSigV4Tests", dependencies: ["AWSSigV4"],

@@ -1,6 +1,7 @@
 import Hummingbird
 import InferenceProtocol
 import Logging
+import Observability
 import Segmentation
 
 /// Why `buildApplication` refused a configuration.
@@ -16,7 +17,8 @@ public struct EndpointSetupError: Error, CustomStringConvertible, Sendable {
 /// path; the endpoint name is not checked, `X-Amzn-SageMaker-Target-Model` may name a model);
 /// `GET /v2/health/live`, `GET /v2/health/ready`, `GET /v2`, `GET /v2/models/{name}`,
 /// `GET /v2/models/{name}/ready`, `POST /v2/models/{name}/infer` (each `/v2/models/{name}` route also
-/// under `/versions/{version}`). Errors are V2 bodies `{"error": "..."}`: 400, 404, 405, 413, 415,
+/// under `/versions/{version}`), `GET /metrics` (Prometheus text). Every request is traced (W3C
+/// `traceparent`, `X-Request-Id` taken from the caller), counted and access-logged. Errors are V2 bodies `{"error": "..."}`: 400, 404, 405, 413, 415,
 /// 500, 503.
 ///
 /// Run it with `try await app.runService()` (SIGTERM/SIGINT drain in-flight requests), or inside a
@@ -47,6 +49,7 @@ public func buildApplication(
         throw EndpointSetupError(description: "limits and thread counts must be positive")
     }
     let registry = ModelRegistry(names: names)
+    EndpointMetrics.register(models: names)
     let pool = ModelWorkerPool(workerCount: configuration.workerThreads, queueLimit: configuration.queueLimit)
     let runtime = EndpointRuntime(pool: pool, registry: registry, loaders: models, logger: logger)
     let router = buildRouter(
@@ -70,6 +73,7 @@ public func buildApplication(
 func buildRouter(configuration: EndpointConfiguration, handler: InferenceHandler) -> Router<BasicRequestContext> {
     let router = Router()
     router.add(middleware: V2ErrorMiddleware())
+    router.add(middleware: ObservabilityMiddleware(service: "endpoint"))
     let registry = handler.registry
     var routes: [(path: String, methods: [HTTPRequest.Method])] = []
     func route(
@@ -99,6 +103,9 @@ func buildRouter(configuration: EndpointConfiguration, handler: InferenceHandler
             request, context: context, modelName: request.headers[InferenceHandler.targetModelHeader],
             family: .sagemaker)
     }
+
+    // Prometheus metrics of this process (no authentication, like /ping).
+    route("/metrics", .get) { _, _ in FewClickMetrics.response() }
 
     // KServe V2.
     route("/v2/health/live", .get) { _, _ in try jsonResponse(["live": true]) }

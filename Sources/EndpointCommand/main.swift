@@ -3,6 +3,7 @@ import Endpoint
 import Foundation
 import Hummingbird
 import Logging
+import Observability
 import Segmentation
 
 /// `endpoint`: the inference server executable (SageMaker container entry point).
@@ -84,6 +85,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("unknown log level '\(levelName)'")
         }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        FewClickMetrics.bootstrapProcess()
         var logger = Logger(label: "endpoint")
         logger.logLevel = level
 

@@ -4,12 +4,14 @@ import HTTPTypes
 import Hummingbird
 import LambdaKit
 import Logging
+import Observability
 
 /// Builds the gateway application: routes, middleware, and the proxy integration.
 ///
 /// Routes: `POST /v1/segment` (bearer token, body ≤ ``GatewayConfiguration/maxBodyBytes``, then the
-/// proxy through the Invoke API), `OPTIONS` preflights for any path (CORS, no auth), `GET /healthz`.
-/// Every response carries `X-Request-Id` and, for allowed origins, CORS headers.
+/// proxy through the Invoke API), `OPTIONS` preflights for any path (CORS, no auth), `GET /healthz`,
+/// `GET /metrics` (Prometheus text, no auth). Every response carries `X-Request-Id` and, for allowed
+/// origins, CORS headers; every request is traced (W3C `traceparent`), counted and access-logged.
 ///
 /// - Parameters:
 ///   - configuration: what to serve and where the proxy is.
@@ -50,8 +52,11 @@ public func buildRouter(configuration: GatewayConfiguration, client: CurlClient)
 
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: ObservabilityMiddleware(service: "gateway"))
     router.add(middleware: CORSMiddleware(policy: configuration.cors))
     router.add(middleware: ErrorMiddleware())
+    router.addMetricsRoute()
+    GatewayMetrics.register()
     router.post("/v1/segment") { request, context in
         try await segment.handle(request, context: context)
     }
@@ -86,7 +91,9 @@ struct SegmentRoute: Sendable {
         let claims = try await authenticate(request)
         var logger = context.logger
         logger[metadataKey: "principal"] = .string(claims.subject)
+        RequestAnnotations.current?.principal = claims.subject
         if let throttle, let wait = throttle.take(claims.subject) {
+            GatewayMetrics.throttled()
             let seconds = max(1, wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0))
             throw GatewayError(
                 .tooManyRequests, code: "throttled", message: "too many requests; retry after \(seconds) s",
@@ -104,7 +111,9 @@ struct SegmentRoute: Sendable {
             let token = try BearerToken.parse(request.headers[.authorization])
             return try await verifier.verify(token, now: Date())
         } catch {
-            throw GatewayError(error, requiredScope: verifier.configuration.requiredScope)
+            let refusal = GatewayError(error, requiredScope: verifier.configuration.requiredScope)
+            GatewayMetrics.authFailure(reason: refusal.code)
+            throw refusal
         }
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Gateway
 import Hummingbird
 import Logging
+import Observability
 import ServiceLifecycle
 
 /// `gateway`: the fewclick public API gateway (token auth, CORS, limits) in front of the proxy.
@@ -85,6 +86,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         bootstrapLogging(level: logLevel)
+        FewClickMetrics.bootstrapProcess()
         let logger = Logger(label: "gateway")
         var origins = corsOrigins
         if let env = ProcessInfo.processInfo.environment["FEWCLICK_CORS_ORIGINS"] {

@@ -5,6 +5,7 @@ import ImageCodec
 import InferenceProtocol
 import LambdaKit
 import Logging
+import Observability
 import Segmentation
 
 /// The proxy function: answers `POST /v1/segment` API Gateway events (payload 1.0 or 2.0).
@@ -42,15 +43,43 @@ public final class ProxyHandler: HTTPEventHandler {
             ModelClient(sagemaker: $0, client: client, connectTimeout: configuration.endpointConnectTimeout)
         } ?? ModelClient(url: configuration.endpointURL, client: client, connectTimeout: configuration.endpointConnectTimeout)
         self.logger = logger
+        ProxyMetrics.register()
     }
 
     /// Routes and answers one request (never throws).
+    ///
+    /// The request is traced from the event's `traceparent` / `X-Amzn-Trace-Id` headers (else the
+    /// invocation's X-Ray header, else a new trace), and the `/invocations` call carries the trace on;
+    /// its log lines carry `request_id`, `trace_id` and `span_id`; it is counted in
+    /// `fewclick_requests_total{service="proxy"}` and ends with one `access` log line.
     public func handle(_ request: HTTPRequestEvent, context: LambdaContext) async -> HTTPResponseEvent {
         let requestId = request.headers["X-Request-Id"] ?? request.requestId ?? context.requestId
+        let observation = RequestObservation(
+            service: "proxy", method: request.method, requestID: requestId,
+            incoming: TracePropagation.incoming(
+                HeaderLookup(request.headers.map { ($0.name, $0.value) }), fallbackAmazonTraceHeader: context.traceId))
+        observation.annotations.principal = request.principalId
         var logger = context.logger
-        logger[metadataKey: "request-id"] = .string(requestId)
-        var path = request.path
+        observation.decorate(&logger)
+        let response = await observation.run { await answer(request, requestId: requestId, logger: logger, context: context) }
+        observation.finish(
+            route: Self.normalizedPath(request.path) == Self.segmentPath ? Self.segmentPath : RequestMetrics.unmatchedRoute,
+            status: response.status, bytesIn: request.body.count, bytesOut: response.body.count, logger: logger)
+        return response
+    }
+
+    /// `path` without trailing slashes.
+    static func normalizedPath(_ path: String) -> String {
+        var path = path
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
+
+    /// `handle` without the observation.
+    private func answer(_ request: HTTPRequestEvent, requestId: String, logger: Logger, context: LambdaContext) async
+        -> HTTPResponseEvent
+    {
+        let path = Self.normalizedPath(request.path)
         guard path == Self.segmentPath else {
             return respond(.failure(.notFound(String(request.path.prefix(200)))), requestId: requestId, logger: logger)
         }
@@ -116,15 +145,23 @@ public final class ProxyHandler: HTTPEventHandler {
             let image: RGBImage
             switch request.image {
             case .id(let id):
-                guard let cached = cache.image(for: id) else { throw .imageNotFound(id) }
+                guard let cached = cache.image(for: id) else {
+                    ProxyMetrics.imageStoreMiss()
+                    throw .imageNotFound(id)
+                }
+                ProxyMetrics.imageStoreHit()
                 imageId = id
                 image = cached
             case .data(let bytes):
                 imageId = ImageCache.imageID(of: bytes)
                 if let cached = cache.image(for: imageId) {
+                    ProxyMetrics.imageStoreHit()
                     image = cached
                 } else {
+                    ProxyMetrics.imageStoreMiss()
+                    let decodeStart = ContinuousClock.now
                     image = try Self.decodeImage(bytes, maxPixels: configuration.maxImagePixels)
+                    ProxyMetrics.imageDecoded(in: ContinuousClock.now - decodeStart)
                     cache.insert(image, for: imageId)
                 }
             }
@@ -153,6 +190,11 @@ public final class ProxyHandler: HTTPEventHandler {
                 mask: mask, outputs: request.outputs, polygonTolerance: request.polygonTolerance)
         }
         let end = clock.now
+        // OverheadLatency: the call's time outside the model (the endpoint's own measure when sent).
+        let reportedModel = output.modelMilliseconds.flatMap { ms in
+            ms.isFinite && ms >= 0 && ms < 1e9 ? Duration.microseconds(Int64(ms * 1000)) : nil
+        }
+        ProxyMetrics.overheadLatency((end - start) - (reportedModel ?? (modelDone - preprocessed)))
         return SegmentResponseBody(
             imageId: imageId, width: image.width, height: image.height, mask: maskBody,
             model: .init(name: output.modelName, version: output.modelVersion),

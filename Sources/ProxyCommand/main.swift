@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import LambdaKit
 import Logging
+import Observability
 import Proxy
 
 /// `proxy`: the Lambda-style function between the gateway and the model endpoint.
@@ -33,6 +34,7 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ValidationError("AWS_LAMBDA_RUNTIME_API is not set: use `proxy serve` or `proxy invoke` locally")
         }
         let logger = try makeLogger(nil)
+        FewClickMetrics.bootstrapProcess()
         let configuration: ProxyConfiguration
         do {
             configuration = try ProxyConfiguration.fromEnvironment(environment)
@@ -79,6 +81,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try makeLogger(logLevel)
+        FewClickMetrics.bootstrapProcess()
         var configuration = try loadConfiguration()
         if let endpointURL { configuration.endpointURL = endpointURL }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
@@ -89,7 +92,8 @@ struct Serve: AsyncParsableCommand {
             configuration: LambdaInvokeServerConfiguration(
                 host: host, port: port, functionName: functionName, functionTimeout: .seconds(max(1, timeout)),
                 serviceName: "proxy"),
-            logger: logger)
+            logger: logger,
+            extraRoutes: { $0.addMetricsRoute() })
         if let target = configuration.sagemaker {
             logger.info("model endpoint: SageMaker endpoint \(target.endpointName) in \(target.region) via \(target.baseURL)")
         } else {

@@ -60,11 +60,11 @@ enum ProxyFixture {
     /// Runs the endpoint library in-process on a free loopback port with `model` and calls `body`
     /// with its base URL once `/ping` answers 200.
     static func withEndpoint<T: Sendable>(
-        model: String = "box", _ body: @Sendable (String) async throws -> T
+        model: String = "box", logger: Logger = Logger(label: "endpoint-test"), _ body: @Sendable (String) async throws -> T
     ) async throws -> T {
         let app = try buildApplication(
             configuration: EndpointConfiguration(host: "127.0.0.1", port: 0, workerThreads: 1),
-            models: [try #require(ModelLoader.catalog(model))], logger: Logger(label: "endpoint-test"))
+            models: [try #require(ModelLoader.catalog(model))], logger: logger)
         return try await app.test(.live) { client in
             let url = "http://127.0.0.1:\(try #require(client.port))"
             let curl = CurlClient(maxConcurrentRequests: 1)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import InferenceProtocol
 import Logging
+import Observability
 import Segmentation
 
 /// Handles one inference call, whichever route it came by: body (bounded) → V2 request → model input
@@ -145,7 +146,9 @@ struct InferenceHandler: Sendable {
             return try await pool.run {
                 let start = ContinuousClock.now
                 let map = try model.segment(input)
-                return (map, milliseconds(ContinuousClock.now - start))
+                let elapsed = ContinuousClock.now - start
+                EndpointMetrics.modelLatency(model: model.name, elapsed)
+                return (map, milliseconds(elapsed))
             }
         } catch ModelWorkerPool.Refusal.full {
             let load = pool.load

@@ -1,4 +1,5 @@
 import Foundation
+import Observability
 
 /// Dedicated threads that run model code, so CPU-bound segmentation never occupies Swift's
 /// cooperative thread pool (which also runs the HTTP server).
@@ -26,9 +27,16 @@ final class ModelWorkerPool: @unchecked Sendable {
     private var accepting = true
     private var started = false
 
-    init(workerCount: Int, queueLimit: Int) {
+    /// Told the number of waiting jobs whenever it changes (under the lock: keep it cheap).
+    private let queueDepthChanged: @Sendable (Int) -> Void
+
+    init(
+        workerCount: Int, queueLimit: Int,
+        queueDepthChanged: @escaping @Sendable (Int) -> Void = { EndpointMetrics.setQueueDepth($0) }
+    ) {
         self.workerCount = max(1, workerCount)
         self.queueLimit = max(0, queueLimit)
+        self.queueDepthChanged = queueDepthChanged
     }
 
     /// Starts the threads (idempotent).
@@ -78,6 +86,7 @@ final class ModelWorkerPool: @unchecked Sendable {
             jobs.append {
                 continuation.resume(with: Result { try work() })
             }
+            queueDepthChanged(jobs.count - head)
             condition.signal()
         }
     }
@@ -97,6 +106,7 @@ final class ModelWorkerPool: @unchecked Sendable {
                 head = 0
             }
             running += 1
+            queueDepthChanged(jobs.count - head)
             condition.unlock()
             job()
             condition.lock()

@@ -1,13 +1,14 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Observability
 
-/// Gives every request an id and writes one access-log line per request.
+/// Gives every request an id.
 ///
 /// The id is the client's `X-Request-Id` when it is 1–128 characters of `[A-Za-z0-9._:-]`,
 /// otherwise a new UUID. It goes into the logger metadata (`request_id`), the proxy event, and the
-/// `X-Request-Id` response header. The log line carries method, path, status and duration only:
-/// never headers (tokens) or bodies (images).
+/// `X-Request-Id` response header. The access-log line is written by `ObservabilityMiddleware`, next
+/// in the chain (method, route, status, bytes, ms, principal: never headers, tokens or bodies).
 struct RequestIDMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -17,10 +18,9 @@ struct RequestIDMiddleware: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
-        let id = request.headers[Self.header].flatMap { Self.isWellFormed($0) ? $0 : nil } ?? UUID().uuidString.lowercased()
+        let id = RequestID.make(from: request.headers[Self.header])
         context.requestID = id
         context.logger[metadataKey: "request_id"] = .string(id)
-        let start = ContinuousClock.now
         var response: Response
         do {
             response = try await next(request, context)
@@ -29,30 +29,10 @@ struct RequestIDMiddleware: RouterMiddleware {
             response = try error.response(from: request, context: context)
         }
         response.headers[Self.header] = id
-        let elapsed = ContinuousClock.now - start
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        context.logger.info(
-            "request",
-            metadata: [
-                "method": .string(request.method.rawValue), "path": .string(request.uri.path),
-                "status": .stringConvertible(response.status.code),
-                "ms": .string(String(format: "%.1f", milliseconds)),
-            ])
         return response
     }
 
-    static func isWellFormed(_ id: String) -> Bool {
-        guard (1...128).contains(id.utf8.count) else { return false }
-        return id.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"),
-                UInt8(ascii: "-"):
-                true
-            default: false
-            }
-        }
-    }
+    static func isWellFormed(_ id: String) -> Bool { RequestID.isWellFormed(id) }
 }
 
 /// Turns every error into a JSON response, so CORS and request-id headers can be added to it and

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LambdaKit
+import Observability
 
 /// Builds the API Gateway REST proxy event (payload 1.0) for a request, as API Gateway would send
 /// it to a Lambda proxy integration on resource ``resource``.
@@ -17,6 +18,8 @@ struct ProxyEventBuilder: Sendable {
     ///   - body: the whole body; text when valid UTF-8, otherwise base64 with `isBase64Encoded`.
     ///   - claims: the verified token; becomes `requestContext.authorizer`.
     ///   - requestID: written to `requestContext.requestId` and the `X-Request-Id` header.
+    ///   The trace headers (`traceparent`, `tracestate`, `X-Amzn-Trace-Id`) are those of the current
+    ///   span (`InstrumentationContext.current`), replacing the client's; none outside a span.
     ///   - sourceIP: the client address (`identity.sourceIp`, `X-Forwarded-For`).
     ///   - now: the request time.
     func event(
@@ -40,9 +43,12 @@ struct ProxyEventBuilder: Sendable {
             if key == "x-request-id" || key == "x-forwarded-for" || key == "x-forwarded-proto" || key == "x-forwarded-port" {
                 continue
             }
+            // The client's trace headers are replaced by the gateway span's (same trace id).
+            if FewClickTracer.headerNames.contains(key) { continue }
             add(field.name.rawName, field.value)
         }
         add("X-Request-Id", requestID)
+        for field in TracePropagation.outgoingHeaders(includeRequestID: false) { add(field.name, field.value) }
         let forwarded = request.headers[values: .init("X-Forwarded-For")!] + (sourceIP.map { [$0] } ?? [])
         if !forwarded.isEmpty { add("X-Forwarded-For", forwarded.joined(separator: ", ")) }
         add("X-Forwarded-Proto", "http")

@@ -63,6 +63,7 @@ public enum LambdaInvokeHeader {
 ///   `ResourceNotFoundException`. `X-Amz-Invocation-Type: DryRun` answers 204; `Event`
 ///   (asynchronous invocation) is not supported here and answers 400.
 /// - `GET /healthz`: 200 `{"status":"ok"}` (not part of the AWS API; for local supervisors).
+/// - whatever `extraRoutes` adds to the router (the proxy's `GET /metrics`).
 ///
 /// Service errors have AWS's shape: `{"Type":"User","message":…}` with `X-Amzn-ErrorType`.
 /// Run with `app.runService()` (graceful shutdown on SIGTERM/SIGINT) or in a `ServiceGroup`.
@@ -70,9 +71,11 @@ public func buildInvokeApplication<Handler: LambdaHandler>(
     handler: Handler,
     configuration: LambdaInvokeServerConfiguration,
     logger: Logger,
-    onServerRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
+    onServerRunning: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in },
+    extraRoutes: (Router<BasicRequestContext>) -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = Router()
+    extraRoutes(router)
     let host = configuration.host
     router.get("/healthz") { _, _ in
         Response(

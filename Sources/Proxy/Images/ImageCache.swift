@@ -1,5 +1,6 @@
 import Crypto
 import FewClickCore
+import Observability
 import Synchronization
 
 /// Decoded images by id, least recently used first out, bounded in bytes.
@@ -64,7 +65,10 @@ public final class ImageCache: Sendable {
             }
             guard cost <= capacityBytes else { return }
             while state.bytes + cost > capacityBytes, let victim = Self.popOldest(&state) {
-                if let entry = state.entries.removeValue(forKey: victim) { state.bytes -= entry.cost }
+                if let entry = state.entries.removeValue(forKey: victim) {
+                    state.bytes -= entry.cost
+                    ProxyMetrics.imageStoreEvicted()
+                }
             }
             let stamp = state.nextStamp
             state.nextStamp += 1

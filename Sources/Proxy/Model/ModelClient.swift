@@ -3,6 +3,7 @@ import CurlHTTP
 import FewClickCore
 import InferenceProtocol
 import Foundation
+import Observability
 import Segmentation
 
 /// What the endpoint returned for one call.
@@ -93,6 +94,7 @@ public struct ModelClient: Sendable {
         _ message: EncodedInferenceMessage, cropWidth: Int, cropHeight: Int, timeout: Duration
     ) async throws(ProxyError) -> ModelOutput {
         var headers = message.headers.map { HTTPHeaderField($0.name, $0.value) }
+        headers += TracePropagation.outgoingHeaders()  // traceparent, X-Amzn-Trace-Id, X-Request-Id of this request
         if let sagemaker {
             do {
                 let signer = SigV4Signer(
