@@ -46,7 +46,10 @@ struct ObservabilityEndToEndTests {
         let endpoint0 = try await scrape(stack, stack.endpoint)
         // Each service exports its own series from the start.
         #expect(gateway0.types["fewclick_throttled_total"] == "counter")
-        for name in ["fewclick_image_store_hits_total", "fewclick_image_store_misses_total", "fewclick_image_store_evictions_total"] {
+        for name in [
+            "fewclick_image_store_hits_total", "fewclick_image_store_misses_total", "fewclick_image_store_evictions_total",
+            "fewclick_image_store_fallbacks_total",
+        ] {
             #expect(proxy0.types[name] == "counter", "\(name)")
         }
         #expect(proxy0.types["fewclick_overhead_latency_seconds"] == "histogram")

@@ -71,6 +71,9 @@ public enum MetricName {
     public static let imageStoreMisses = "fewclick_image_store_misses_total"
     /// Counter (proxy): images dropped from the image store to make room.
     public static let imageStoreEvictions = "fewclick_image_store_evictions_total"
+    /// Counter (proxy): image store operations that fell back to the local cache because the shared
+    /// store (Redis) failed.
+    public static let imageStoreFallbacks = "fewclick_image_store_fallbacks_total"
     /// Histogram, seconds (proxy): JPEG/PNG decoding of `image.data`.
     public static let imageDecode = "fewclick_image_decode_seconds"
     /// Counter `{reason}` (gateway): refused bearer tokens (401/403), by error code.
@@ -132,11 +135,12 @@ public enum ProxyMetrics {
     private static let hits = Counter(label: MetricName.imageStoreHits, factory: FewClickMetrics.factory)
     private static let misses = Counter(label: MetricName.imageStoreMisses, factory: FewClickMetrics.factory)
     private static let evictions = Counter(label: MetricName.imageStoreEvictions, factory: FewClickMetrics.factory)
+    private static let fallbacks = Counter(label: MetricName.imageStoreFallbacks, factory: FewClickMetrics.factory)
     private static let decode = Timer(label: MetricName.imageDecode, factory: FewClickMetrics.factory)
 
     /// Creates the proxy's series (at zero) so they are scraped before the first request.
     public static func register() {
-        _ = (overhead, hits, misses, evictions, decode)
+        _ = (overhead, hits, misses, evictions, fallbacks, decode)
     }
 
     /// Records a segment call's time outside the model (total minus the model's own time).
@@ -147,6 +151,8 @@ public enum ProxyMetrics {
     public static func imageStoreMiss() { misses.increment() }
     /// Counts images dropped from the image store to make room.
     public static func imageStoreEvicted(_ count: Int = 1) { if count > 0 { evictions.increment(by: count) } }
+    /// Counts an image store operation that fell back to the local cache (the shared store failed).
+    public static func imageStoreFallback() { fallbacks.increment() }
     /// Records the decoding time of one image.
     public static func imageDecoded(in duration: Duration) { decode.record(duration: duration) }
 }
