@@ -250,6 +250,8 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
+                // RSA key generation for the JWKS tests' own identity provider.
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ]),
         .testTarget(
             name: "AWSSigV4Tests", dependencies: ["AWSSigV4"],

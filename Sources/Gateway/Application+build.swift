@@ -19,7 +19,7 @@ import Observability
 ///   - logger: the service logger.
 ///   - onListening: called with the bound port once the server listens (also logged as
 ///     `gateway listening on HOST:PORT`).
-/// - Throws: ``TokenSecretError`` when the JWT secret is too short.
+/// - Throws: ``TokenConfigurationError`` when the token configuration is unusable (see ``TokenVerifier``).
 public func buildApplication(
     configuration: GatewayConfiguration, client: CurlClient, logger: Logger = Logger(label: "gateway"),
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -38,9 +38,10 @@ public func buildApplication(
 }
 
 /// Builds the gateway's router (for in-process tests with `app.test(.router)`).
-/// - Throws: ``TokenSecretError`` when the JWT secret is too short.
+/// - Throws: ``TokenConfigurationError`` when the token configuration is unusable (see ``TokenVerifier``).
 public func buildRouter(configuration: GatewayConfiguration, client: CurlClient) async throws -> Router<GatewayRequestContext> {
-    let verifier = try await TokenVerifier(configuration: configuration.token)
+    let verifier = try await TokenVerifier(
+        configuration: configuration.token, client: client, logger: Logger(label: "gateway.auth"))
     let segment = SegmentRoute(
         verifier: verifier,
         invoker: LambdaInvoker(client: client, integration: configuration.integration),
@@ -74,7 +75,11 @@ public func buildRouter(configuration: GatewayConfiguration, client: CurlClient)
         await health.handle(logger: context.logger)
     }
     if let ui = configuration.ui {
-        try await DemoSite(settings: ui, secret: configuration.token.secret).register(on: router)
+        // The demo page mints HS256 tokens, so it needs the secret; the UI script alone does not.
+        guard let secret = configuration.token.secret ?? (ui.demoEnabled ? nil : [UInt8](repeating: 0, count: 32)) else {
+            throw TokenConfigurationError(message: "the demo page needs a JWT secret (it issues HS256 tokens)")
+        }
+        try await DemoSite(settings: ui, secret: secret).register(on: router)
     }
     return router
 }

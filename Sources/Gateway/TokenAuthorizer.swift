@@ -58,8 +58,11 @@ public struct TokenAuthorizerResponse: Codable, Sendable, Equatable {
 /// - valid token → `Allow` `execute-api:Invoke` on every method of the API stage
 ///   (`arn:…:{apiId}/{stage}/*/*`), so the cached policy serves every route; `principalId` = `sub`;
 ///   `context` = every claim stringified (``VerifiedClaims/authorizerContext`` without `principalId`);
-/// - missing, malformed, expired, badly signed token → the function error `Unauthorized`, which
-///   API Gateway turns into 401;
+/// - missing, malformed, expired, badly signed token (HS256 or the identity provider's JWKS keys,
+///   as configured for `gateway serve`) → the function error `Unauthorized`, which API Gateway
+///   turns into 401;
+/// - the identity provider's keys never fetched (provider down since start) → the function error
+///   `KeysUnavailable` (API Gateway answers 500; nothing is cached);
 /// - valid token without the required scope → a `Deny` policy, which API Gateway turns into 403
 ///   (as `gateway serve` answers 403 `insufficient_scope`).
 /// An event that is not a TOKEN event, or whose `methodArn` is not an execute-api ARN, is a
@@ -134,8 +137,12 @@ public struct TokenAuthorizer: LambdaHandler {
                     Version: "2012-10-17",
                     Statement: [.init(Action: "execute-api:Invoke", Effect: "Deny", Resource: resource)]),
                 context: ["error": error.apiErrorCode])
+        } catch let error where error == .keysUnavailable {
+            // Not the caller's fault, and not to be cached as a refusal: API Gateway answers 500.
+            context?.logger.warning("token not checked: \(error.message)")
+            throw LambdaFunctionError(errorMessage: error.message, errorType: "KeysUnavailable")
         } catch {
-            context?.logger.info("token refused: \(error.message)")
+            context?.logger.info("token refused: \(error.message)", metadata: ["reason": .string(error.reason)])
             throw Self.unauthorized
         }
     }

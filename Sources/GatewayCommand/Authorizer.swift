@@ -14,13 +14,12 @@ struct Authorizer: AsyncParsableCommand {
             A valid bearer token gets an IAM policy allowing execute-api:Invoke on the whole API stage, \
             principalId = sub and the claims as context; an invalid or missing token gets the error \
             Unauthorized (API Gateway answers 401); a token without the required scope gets a Deny policy (403). \
-            The secret comes from $FEWCLICK_JWT_SECRET (or --jwt-secret-file), as for `gateway serve`.
+            Keys and rules are those of `gateway serve`: the HS256 secret from $FEWCLICK_JWT_SECRET (or \
+            --jwt-secret-file) and/or an identity provider's JWKS ($FEWCLICK_JWKS_URL, $FEWCLICK_JWT_ISSUER, \
+            $FEWCLICK_JWT_AUDIENCE), $FEWCLICK_TOKEN_LEEWAY, $FEWCLICK_MAX_TOKEN_LIFETIME, $FEWCLICK_REQUIRED_SCOPE.
             """)
 
-    @OptionGroup var secret: SecretOptions
-    @Option(help: "Clock-skew leeway for exp/nbf/iat, in seconds.") var jwtLeeway = 30
-    @Option(help: "Scope a token must carry. Default: $FEWCLICK_REQUIRED_SCOPE, else segment; empty accepts any token.")
-    var requiredScope: String?
+    @OptionGroup var auth: AuthOptions
     @Option(help: "Log level (trace, debug, info, notice, warning, error). Default: $LOG_LEVEL, else info.")
     var logLevel: String?
 
@@ -31,15 +30,13 @@ struct Authorizer: AsyncParsableCommand {
         }
         bootstrapLogging(level: logLevel ?? environment["LOG_LEVEL"] ?? "info")
         let logger = Logger(label: "authorizer")
-        let scope = requiredScope ?? environment["FEWCLICK_REQUIRED_SCOPE"] ?? "segment"
         let client = CurlClient(maxConcurrentRequests: 2)
         defer { client.shutdown() }
-        // A missing or short secret is an init error: Lambda reports it and API Gateway answers 500.
+        // A missing or short secret, or a bad JWKS setting, is an init error: Lambda reports it and
+        // API Gateway answers 500.
         try await LambdaRuntime.run(transport: CurlRuntimeTransport(runtimeAPI: api, client: client), logger: logger) {
             let verifier = try await TokenVerifier(
-                configuration: .init(
-                    secret: try secret.secret(), leeway: .seconds(jwtLeeway),
-                    requiredScope: scope.isEmpty ? nil : scope))
+                configuration: try auth.configuration(environment: environment), client: client, logger: logger)
             return TokenAuthorizer(verifier: verifier)
         }
     }

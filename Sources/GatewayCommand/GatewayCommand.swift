@@ -32,16 +32,24 @@ struct SecretOptions: ParsableArguments {
     var jwtSecretFile: String?
 
     func secret() throws -> [UInt8] {
+        guard let secret = try secret(required: true) else { throw ValidationError("no JWT secret") }
+        return secret
+    }
+
+    /// The secret; `nil` when none is configured and `required` is false (JWKS-only gateways).
+    func secret(required: Bool) throws -> [UInt8]? {
         let text: String
         if let jwtSecretFile {
             guard let data = FileManager.default.contents(atPath: jwtSecretFile) else {
                 throw ValidationError("cannot read --jwt-secret-file \(jwtSecretFile)")
             }
             text = String(decoding: data, as: UTF8.self)
-        } else if let value = ProcessInfo.processInfo.environment["FEWCLICK_JWT_SECRET"] {
+        } else if let value = ProcessInfo.processInfo.environment["FEWCLICK_JWT_SECRET"], !value.isEmpty || required {
             text = value
+        } else if !required {
+            return nil
         } else {
-            throw ValidationError("no JWT secret: set FEWCLICK_JWT_SECRET or pass --jwt-secret-file")
+            throw ValidationError("no JWT secret: set FEWCLICK_JWT_SECRET or pass --jwt-secret-file (or --jwks-url)")
         }
         let secret = Array(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
         guard secret.count >= TokenVerifier.minimumSecretLength else {
@@ -60,9 +68,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Base URL of the proxy's Lambda Invoke API.") var proxyURL = "http://127.0.0.1:9001"
     @Option(help: "Function name in the Invoke API path.") var functionName = "fewclick-proxy"
     @Option(help: "Stage name written into events.") var stage = "local"
-    @OptionGroup var secret: SecretOptions
-    @Option(help: "Clock-skew leeway for exp/nbf/iat, in seconds.") var jwtLeeway = 30
-    @Option(help: "Scope a token must carry.") var requiredScope = "segment"
+    @OptionGroup var auth: AuthOptions
     @Option(
         name: .customLong("cors-origin"),
         help: "Allowed browser origin (repeatable): exact, https://*.example.com, or *. Also $FEWCLICK_CORS_ORIGINS (comma-separated).")
@@ -94,7 +100,7 @@ struct Serve: AsyncParsableCommand {
         }
         let configuration = GatewayConfiguration(
             host: host, port: port,
-            token: .init(secret: try secret.secret(), leeway: .seconds(jwtLeeway), requiredScope: requiredScope),
+            token: try auth.configuration(),
             cors: CORSPolicy(allowedOrigins: origins),
             integration: .init(
                 invokeURL: proxyURL, functionName: functionName, stage: stage,
@@ -121,7 +127,9 @@ struct Token: AsyncParsableCommand {
             abstract: "Print a signed HS256 token (secret from $FEWCLICK_JWT_SECRET or --jwt-secret-file).")
 
         @Option(help: "The token's subject (sub), e.g. a labeler id.") var subject: String
-        @Option(help: "Lifetime: 90s, 15m, 12h, 7d, or seconds.") var ttl = "12h"
+        @Option(help: "Lifetime: 90s, 15m, 12h, 7d, or seconds; at most --max-token-lifetime.") var ttl = "12h"
+        @Option(help: "The gateway's --max-token-lifetime (longer tokens are refused there, so not issued). Default: $FEWCLICK_MAX_TOKEN_LIFETIME, else 24h.")
+        var maxTokenLifetime: String?
         @Option(name: .customLong("scope"), help: "Granted scope (repeatable, or space-separated).")
         var scopes: [String] = ["segment"]
         @Option(help: "Issue time as Unix seconds (default: now); back-dated tokens are useful in tests.")
@@ -131,6 +139,13 @@ struct Token: AsyncParsableCommand {
         func run() async throws {
             guard let lifetime = Duration(ttl: ttl) else {
                 throw ValidationError("--ttl must look like 90s, 15m, 12h, 7d or a number of seconds")
+            }
+            let maximum = try AuthOptions.maxLifetime(maxTokenLifetime, environment: ProcessInfo.processInfo.environment)
+            guard lifetime <= maximum else {
+                throw ValidationError(
+                    "--ttl \(ttl) is longer than the gateway's maximum token lifetime (\(maximum.components.seconds) s), "
+                        + "so the gateway would refuse the token: start the gateway with --max-token-lifetime \(ttl) "
+                        + "(or FEWCLICK_MAX_TOKEN_LIFETIME) and pass the same here")
             }
             let issuer = try await TokenIssuer(secret: try secret.secret())
             let scopeList = scopes.flatMap { $0.split(separator: " ").map(String.init) }

@@ -1,33 +1,67 @@
+import CurlHTTP
 import Foundation
-import LambdaKit
 import JWTKit
+import LambdaKit
+import Logging
 
-/// Verifies HS256 bearer tokens (JWT) and returns their claims.
+/// Verifies bearer tokens (JWT) and returns their claims: HS256 tokens with the shared secret, and
+/// identity-provider tokens (RS256/384/512, PS256/384/512, ES256/384/512, EdDSA) with the keys of
+/// the configured JWKS URLs. Both may be configured at once.
 ///
-/// The rules, in order: three base64url parts; header `alg` must be `HS256` (so `none` and every
-/// other algorithm are refused before any signature check); the signature must match the secret;
-/// `exp` is required; `exp`, `nbf` and `iat` are compared with `now` allowing ``Configuration/leeway``
-/// of clock skew; `sub` must be a non-empty string; `scope` (space-separated, OAuth style) must
-/// contain ``Configuration/requiredScope``.
+/// The rules, in order:
+/// 1. the token is three strict base64url parts (``Base64URL``: no padding, no `+`/`/`, canonical
+///    last character) of a JSON header and JSON claims; a header with `crit` is refused;
+/// 2. `alg` picks the key family, never the key's use: `HS256` is checked only with the secret, the
+///    asymmetric algorithms only with JWKS keys; each JWKS key has one algorithm (its `alg`, else
+///    the one its `kty`/`crv` implies) and the token's `alg` must be it; `kid` is required when the
+///    key set has several keys; `none` and every other algorithm are refused before any signature check;
+/// 3. the signature must match;
+/// 4. `exp` is required, `now < exp + leeway`; `exp` at most ``Configuration/maxLifetime`` after `iat`
+///    (after `now + leeway` without `iat`); `nbf` and `iat` not after `now + leeway`;
+/// 5. for JWKS tokens: `iss` one of ``Configuration/issuers``; `aud` (or, without `aud`, Cognito's
+///    `client_id`) one of ``Configuration/audiences``;
+/// 6. `token_use`, when present, is `access`; `sub` is a non-empty string; `scope` (space-separated,
+///    or an array; Okta's `scp` when there is no `scope`) contains ``Configuration/requiredScope``.
 ///
-/// It has no HTTP dependency: the gateway calls it for `POST /v1/segment`, and the same type can
-/// back an API Gateway TOKEN Lambda authorizer.
+/// It has no HTTP server dependency: the gateway calls it for `POST /v1/segment`, and the same
+/// type backs the API Gateway TOKEN Lambda authorizer (``TokenAuthorizer``).
 public struct TokenVerifier: Sendable {
     /// What the verifier accepts.
     public struct Configuration: Sendable {
-        /// The HMAC secret; at least 32 bytes (RFC 7518 §3.2 requires a key as long as the hash).
-        public var secret: [UInt8]
-        /// Allowed clock skew for `exp`, `nbf` and `iat`.
+        /// The HMAC secret for HS256 tokens, at least 32 bytes (RFC 7518 §3.2 requires a key as long
+        /// as the hash); `nil`: HS256 tokens are refused.
+        public var secret: [UInt8]?
+        /// The identity provider's JWKS URLs and cache policy; `nil`: only HS256 tokens.
+        public var jwks: JWKSSettings?
+        /// Accepted `iss` values of JWKS tokens (exact match; required with ``jwks``).
+        public var issuers: [String]
+        /// Accepted `aud` values of JWKS tokens, also matched against `client_id` when `aud` is absent
+        /// (Cognito access tokens); required with ``jwks``.
+        public var audiences: [String]
+        /// Allowed clock skew for `exp`, `nbf` and `iat`. Default 60 s.
         public var leeway: Duration
+        /// The longest a token may live: `exp − iat`, or `exp − now` without `iat`. Default 24 h.
+        public var maxLifetime: Duration
         /// The scope a token must carry; `nil` accepts any valid token.
         public var requiredScope: String?
 
-        /// Creates a configuration. Default leeway 30 s, required scope `segment`.
-        public init(secret: [UInt8], leeway: Duration = .seconds(30), requiredScope: String? = "segment") {
+        /// Creates a configuration. Defaults: no JWKS, leeway 60 s, maximum lifetime 24 h, required scope `segment`.
+        public init(
+            secret: [UInt8]?, jwks: JWKSSettings? = nil, issuers: [String] = [], audiences: [String] = [],
+            leeway: Duration = .seconds(60), maxLifetime: Duration = Configuration.defaultMaxLifetime,
+            requiredScope: String? = "segment"
+        ) {
             self.secret = secret
+            self.jwks = jwks
+            self.issuers = issuers
+            self.audiences = audiences
             self.leeway = leeway
+            self.maxLifetime = maxLifetime
             self.requiredScope = requiredScope
         }
+
+        /// The default maximum token lifetime, 24 h.
+        public static let defaultMaxLifetime: Duration = .seconds(86_400)
     }
 
     /// The smallest secret accepted, in bytes.
@@ -35,20 +69,54 @@ public struct TokenVerifier: Sendable {
 
     /// The configuration in use.
     public let configuration: Configuration
-    private let keys: JWTKeyCollection
+    private let hmac: (any JWTAlgorithm)?
+    private let keySet: JWKSKeyStore?
 
     /// Creates a verifier.
-    /// - Throws: ``TokenSecretError`` when the secret is shorter than ``minimumSecretLength``.
-    public init(configuration: Configuration) async throws(TokenSecretError) {
-        self.keys = try await Self.hmacKeys(secret: configuration.secret)
+    /// - Parameters:
+    ///   - configuration: what to accept.
+    ///   - client: the HTTP client for JWKS fetches; `nil` makes a small one of its own when JWKS is configured.
+    ///   - logger: where JWKS fetches and failures are logged.
+    /// - Throws: ``TokenConfigurationError`` for a secret shorter than ``minimumSecretLength``, neither a
+    ///   secret nor JWKS, a bad JWKS URL, JWKS without issuers or audiences, or non-positive limits.
+    public init(
+        configuration: Configuration, client: CurlClient? = nil, logger: Logger = Logger(label: "gateway.auth")
+    ) async throws(TokenConfigurationError) {
+        guard configuration.secret != nil || configuration.jwks != nil else {
+            throw TokenConfigurationError(
+                message: "no token keys: give a JWT secret (HS256), JWKS URLs (an identity provider), or both")
+        }
+        guard configuration.leeway >= .zero, configuration.maxLifetime > .zero else {
+            throw TokenConfigurationError(message: "the token leeway must be ≥ 0 and the maximum lifetime > 0")
+        }
+        if let jwks = configuration.jwks {
+            try jwks.validate()
+            guard !configuration.issuers.isEmpty, !configuration.audiences.isEmpty else {
+                throw TokenConfigurationError(
+                    message: "JWKS needs the accepted issuer (--issuer) and audience or client id (--audience)")
+            }
+            keySet = JWKSKeyStore(settings: jwks, client: client ?? CurlClient(maxConcurrentRequests: 2), logger: logger)
+        } else {
+            keySet = nil
+        }
+        if let secret = configuration.secret {
+            let keys = try await Self.hmacKeys(secret: secret)
+            do {
+                hmac = try await keys.getKey()
+            } catch {
+                throw TokenConfigurationError(message: "the HS256 key cannot be made: \(error)")
+            }
+        } else {
+            hmac = nil
+        }
         self.configuration = configuration
     }
 
     /// The HS256 key collection for `secret`, shared by the verifier and ``TokenIssuer``.
-    /// - Throws: ``TokenSecretError`` when the secret is shorter than ``minimumSecretLength``.
-    static func hmacKeys(secret: [UInt8]) async throws(TokenSecretError) -> JWTKeyCollection {
+    /// - Throws: ``TokenConfigurationError`` when the secret is shorter than ``minimumSecretLength``.
+    static func hmacKeys(secret: [UInt8]) async throws(TokenConfigurationError) -> JWTKeyCollection {
         guard secret.count >= minimumSecretLength else {
-            throw TokenSecretError(
+            throw TokenConfigurationError(
                 message: "the JWT secret must be at least \(minimumSecretLength) bytes, got \(secret.count)")
         }
         return await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
@@ -57,62 +125,77 @@ public struct TokenVerifier: Sendable {
     /// Verifies `token` at time `now`.
     /// - Parameters:
     ///   - token: the compact JWT (without the `Bearer ` prefix).
-    ///   - now: the current time; tests pass fixed dates.
+    ///   - now: the current time; tests pass their own clock (it also drives the JWKS cache).
     /// - Returns: the claims of an accepted token.
     /// - Throws: a ``TokenError`` saying why the token was refused.
     public func verify(_ token: String, now: Date = Date()) async throws(TokenError) -> VerifiedClaims {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
-            throw TokenError.malformed.with(message: "the token is not a compact JWT (header.payload.signature)")
+        let jws = try CompactJWS(token)
+        guard let family = SignatureFamily(algorithm: jws.algorithm) else {
+            throw TokenError.unsupportedAlgorithm.with(message: Self.acceptedAlgorithms(hmac: hmac != nil, keySet: keySet != nil))
         }
-        guard let headerData = Base64URL.decode(parts[0]),
-            let header = try? JSONDecoder().decode([String: JSONValue].self, from: headerData)
-        else {
-            throw TokenError.malformed.with(message: "the token header is not base64url JSON")
+        let verifier: any JWTAlgorithm
+        switch family {
+        case .sharedSecret:
+            guard let hmac else {
+                throw TokenError.unsupportedAlgorithm.with(message: Self.acceptedAlgorithms(hmac: false, keySet: true))
+            }
+            verifier = hmac
+        case .keySet:
+            guard let keySet, let algorithm = KeySetAlgorithm(rawValue: jws.algorithm) else {
+                throw TokenError.unsupportedAlgorithm.with(message: Self.acceptedAlgorithms(hmac: true, keySet: false))
+            }
+            verifier = try await keySet.key(keyID: jws.keyID, algorithm: algorithm, now: now).verifier
         }
-        guard header["alg"] == .string("HS256") else {
-            throw TokenError.unsupportedAlgorithm
-        }
-        let payload: RawClaims
-        do {
-            payload = try await keys.verify(token, as: RawClaims.self)
-        } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
+        guard (try? verifier.verify(jws.signature, signs: jws.signingInput)) == true else {
             throw TokenError.invalidSignature
-        } catch {
-            throw TokenError.malformed.with(message: "the token payload is not base64url JSON claims")
         }
-        return try check(payload.values, now: now)
+        return try check(jws.claims, now: now, providerToken: family == .keySet)
     }
 
-    /// Checks the time, subject and scope claims of a token whose signature is already verified.
-    func check(_ claims: [String: JSONValue], now: Date) throws(TokenError) -> VerifiedClaims {
-        let leeway = Double(configuration.leeway.components.seconds)
-            + Double(configuration.leeway.components.attoseconds) / 1e18
+    private static func acceptedAlgorithms(hmac: Bool, keySet: Bool) -> String {
+        switch (hmac, keySet) {
+        case (true, true): "the token algorithm is not accepted (HS256, or the identity provider's RS/PS/ES/EdDSA keys)"
+        case (true, false): "the token algorithm is not HS256"
+        default: "the token algorithm is not accepted (the identity provider's RS/PS/ES/EdDSA keys only)"
+        }
+    }
+
+    /// Checks the claims of a token whose signature is already verified.
+    /// - Parameter providerToken: whether the token was verified with a JWKS key, so its issuer and
+    ///   audience are checked.
+    func check(_ claims: [String: JSONValue], now: Date, providerToken: Bool = false) throws(TokenError) -> VerifiedClaims {
+        let leeway = configuration.leeway.timeInterval
         let nowSeconds = now.timeIntervalSince1970
 
-        guard let expClaim = claims["exp"] else { throw TokenError.missingExpiration }
+        guard let expClaim = claims["exp"], expClaim != .null else { throw TokenError.missingExpiration }
         guard case .number(let exp) = expClaim else { throw TokenError.malformed.with(message: "the exp claim is not a number") }
         guard nowSeconds < exp + leeway else { throw TokenError.expired }
-
+        let iat = try Self.optionalSeconds(claims["iat"], name: "iat")
+        let maxLifetime = configuration.maxLifetime.timeInterval
+        if let iat {
+            guard exp - iat <= maxLifetime else {
+                throw TokenError.lifetimeTooLong.with(
+                    message: "the token lives longer than the maximum of \(Int(maxLifetime)) s (exp − iat)")
+            }
+        } else {
+            guard exp - nowSeconds <= maxLifetime + leeway else {
+                throw TokenError.lifetimeTooLong.with(
+                    message: "the token expires more than the maximum of \(Int(maxLifetime)) s from now")
+            }
+        }
         let nbf = try Self.optionalSeconds(claims["nbf"], name: "nbf")
         if let nbf, nowSeconds + leeway < nbf {
             throw TokenError.notYetValid.with(message: "the token is not valid yet (nbf is in the future)")
         }
-        let iat = try Self.optionalSeconds(claims["iat"], name: "iat")
         if let iat, nowSeconds + leeway < iat {
             throw TokenError.notYetValid.with(message: "the token was issued in the future (iat)")
         }
+        if providerToken { try checkProvider(claims) }
+        if let use = claims["token_use"], use != .string("access") { throw TokenError.wrongTokenUse }
         guard case .string(let subject)? = claims["sub"], !subject.isEmpty else {
             throw TokenError.missingSubject
         }
-        let scopes: [String]
-        switch claims["scope"] {
-        case .string(let value)?: scopes = value.split(separator: " ").map(String.init)
-        case .array(let values)?:
-            scopes = values.compactMap { if case .string(let scope) = $0 { scope } else { nil } }
-        case nil, .null?: scopes = []
-        default: throw TokenError.malformed.with(message: "the scope claim is not a string")
-        }
+        let scopes = try Self.scopes(claims["scope"] ?? claims["scp"])
         if let required = configuration.requiredScope, !scopes.contains(required) {
             throw TokenError.insufficientScope.with(message: "the token lacks the \(required) scope")
         }
@@ -120,6 +203,29 @@ public struct TokenVerifier: Sendable {
             subject: subject, scopes: scopes, expiresAt: Date(timeIntervalSince1970: exp),
             notBefore: nbf.map { Date(timeIntervalSince1970: $0) },
             issuedAt: iat.map { Date(timeIntervalSince1970: $0) }, claims: claims)
+    }
+
+    /// `iss` and `aud` (or `client_id`) of a token signed by the identity provider.
+    private func checkProvider(_ claims: [String: JSONValue]) throws(TokenError) {
+        guard case .string(let issuer)? = claims["iss"], configuration.issuers.contains(issuer) else {
+            throw TokenError.wrongIssuer
+        }
+        let audiences: [String]
+        switch claims["aud"] ?? claims["client_id"] {
+        case .string(let value)?: audiences = [value]
+        case .array(let values)?: audiences = values.compactMap { if case .string(let value) = $0 { value } else { nil } }
+        default: audiences = []
+        }
+        guard audiences.contains(where: { configuration.audiences.contains($0) }) else { throw TokenError.wrongAudience }
+    }
+
+    private static func scopes(_ claim: JSONValue?) throws(TokenError) -> [String] {
+        switch claim {
+        case .string(let value)?: return value.split(separator: " ").map(String.init)
+        case .array(let values)?: return values.compactMap { if case .string(let scope) = $0 { scope } else { nil } }
+        case nil, .null?: return []
+        default: throw TokenError.malformed.with(message: "the scope claim is not a string")
+        }
     }
 
     private static func optionalSeconds(_ value: JSONValue?, name: String) throws(TokenError) -> Double? {
@@ -131,16 +237,7 @@ public struct TokenVerifier: Sendable {
     }
 }
 
-/// The JWT secret is unusable (too short).
-public struct TokenSecretError: Error, Sendable, CustomStringConvertible {
-    /// What is wrong with the secret (never the secret itself).
-    public var message: String
-    /// The ``message``.
-    public var description: String { message }
-}
-
-/// All claims of a token, as JSON values; the time checks run in ``TokenVerifier/check(_:now:)``
-/// with an explicit clock rather than in `verify(using:)`.
+/// All claims of a token, as JSON values (``TokenIssuer`` signs them with jwt-kit).
 struct RawClaims: JWTPayload {
     var values: [String: JSONValue]
 
@@ -156,15 +253,4 @@ struct RawClaims: JWTPayload {
     }
 
     func verify(using algorithm: some JWTAlgorithm) async throws {}
-}
-
-/// base64url without padding (RFC 4648 §5), as JWTs use it.
-enum Base64URL {
-    static func decode(_ text: Substring) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        let remainder = base64.count % 4
-        if remainder == 1 { return nil }
-        if remainder > 0 { base64 += String(repeating: "=", count: 4 - remainder) }
-        return Data(base64Encoded: base64)
-    }
 }

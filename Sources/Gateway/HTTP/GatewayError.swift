@@ -46,8 +46,13 @@ extension GatewayError {
     /// The realm announced in `WWW-Authenticate`.
     static let realm = "fewclick"
 
-    /// 401/403 for a refused token, with the RFC 6750 `WWW-Authenticate` challenge.
+    /// 401/403 for a refused token, with the RFC 6750 `WWW-Authenticate` challenge; 503 with
+    /// `Retry-After` when the identity provider's keys could not be fetched.
     init(_ error: TokenError, requiredScope: String?) {
+        if error.httpStatus == 503 {
+            self.init(.serviceUnavailable, code: error.apiErrorCode, message: error.message, headers: [.retryAfter: "5"])
+            return
+        }
         var challenge = "Bearer realm=\"\(Self.realm)\""
         if let oauthCode = error.oauthErrorCode {
             challenge += ", error=\"\(oauthCode)\", error_description=\"\(error.message)\""
