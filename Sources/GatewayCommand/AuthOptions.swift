@@ -5,7 +5,7 @@ import Gateway
 /// The token flags shared by `gateway serve` and `gateway authorizer`, each with an environment
 /// variable (used when the flag is not given), so both deployments accept the same tokens.
 struct AuthOptions: ParsableArguments {
-    @OptionGroup(title: "Token authentication") var secret: SecretOptions
+    @OptionGroup var secret: SecretOptions
     @Option(
         name: .customLong("jwks-url"),
         help: ArgumentHelp(

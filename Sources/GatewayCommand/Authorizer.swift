@@ -19,7 +19,7 @@ struct Authorizer: AsyncParsableCommand {
             $FEWCLICK_JWT_AUDIENCE), $FEWCLICK_TOKEN_LEEWAY, $FEWCLICK_MAX_TOKEN_LIFETIME, $FEWCLICK_REQUIRED_SCOPE.
             """)
 
-    @OptionGroup var auth: AuthOptions
+    @OptionGroup(title: "Token authentication") var auth: AuthOptions
     @Option(help: "Log level (trace, debug, info, notice, warning, error). Default: $LOG_LEVEL, else info.")
     var logLevel: String?
 

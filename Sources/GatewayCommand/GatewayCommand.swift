@@ -68,7 +68,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Base URL of the proxy's Lambda Invoke API.") var proxyURL = "http://127.0.0.1:9001"
     @Option(help: "Function name in the Invoke API path.") var functionName = "fewclick-proxy"
     @Option(help: "Stage name written into events.") var stage = "local"
-    @OptionGroup var auth: AuthOptions
+    @OptionGroup(title: "Token authentication") var auth: AuthOptions
     @Option(
         name: .customLong("cors-origin"),
         help: "Allowed browser origin (repeatable): exact, https://*.example.com, or *. Also $FEWCLICK_CORS_ORIGINS (comma-separated).")
