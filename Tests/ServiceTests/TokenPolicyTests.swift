@@ -262,6 +262,9 @@ struct TokenPolicyTests {
                         #expect(response.headers[.accessControlAllowOrigin] == GatewayHTTPTests.origin, "\(attack.name)")
                         let challenge = try #require(response.headers[.wwwAuthenticate], "\(attack.name)")
                         #expect(challenge.hasPrefix("Bearer realm=\"fewclick\""))
+                        // RFC 6750 §3: printable ASCII only, and no quote or backslash inside the description.
+                        #expect(challenge.unicodeScalars.allSatisfy { (0x20...0x7E).contains($0.value) }, "\(attack.name): \(challenge)")
+                        #expect(challenge.filter { $0 == "\"" }.count % 2 == 0 && !challenge.contains("\\"), "\(attack.name): \(challenge)")
                         if let oauth = attack.expected.oauthErrorCode {
                             #expect(challenge.contains("error=\"\(oauth)\""), "\(attack.name): \(challenge)")
                         } else {

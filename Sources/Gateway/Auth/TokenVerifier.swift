@@ -175,7 +175,7 @@ public struct TokenVerifier: Sendable {
         if let iat {
             guard exp - iat <= maxLifetime else {
                 throw TokenError.lifetimeTooLong.with(
-                    message: "the token lives longer than the maximum of \(Int(maxLifetime)) s (exp − iat)")
+                    message: "the token lives longer than the maximum of \(Int(maxLifetime)) s (exp - iat)")
             }
         } else {
             guard exp - nowSeconds <= maxLifetime + leeway else {
