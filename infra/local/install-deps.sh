@@ -2,6 +2,7 @@
 # Installs the system packages fewclick needs on Debian 12 (run as root, or with sudo available).
 #   install-deps.sh          build/run dependencies (libcurl, libjpeg-turbo, libspng, oneDNN)
 #   install-deps.sh --test   also what the test suite needs (Chromium + driver for the browser test,
+#                            Prometheus for the monitoring check,
 #                            Python helpers: cfn-lint, aws-sam-translator, selenium, boto3, PyYAML)
 #   install-deps.sh --train  PyTorch & co. from PyPI (infra/training/requirements.txt' core: torch,
 #                            numpy, scipy, pillow, safetensors) for training and its smoke test
@@ -18,6 +19,8 @@ if [ "${1:-}" = "--train" ]; then
 fi
 if [ "${1:-}" = "--test" ]; then
   apt_pkgs+=(chromium chromium-driver python3 python3-pip)
+  # Prometheus + promtool: infra/monitoring/check_monitoring.py evaluates the dashboard's queries.
+  apt_pkgs+=(prometheus)
   py_pkgs+=(pytest cfn-lint aws-sam-translator selenium boto3 PyYAML)
 fi
 
