@@ -72,8 +72,9 @@ public func buildApplication(
 /// The routes (see `buildApplication`).
 func buildRouter(configuration: EndpointConfiguration, handler: InferenceHandler) -> Router<BasicRequestContext> {
     let router = Router()
-    router.add(middleware: V2ErrorMiddleware())
+    // Outside the error middleware, so error answers are logged with their size.
     router.add(middleware: ObservabilityMiddleware(service: "endpoint"))
+    router.add(middleware: V2ErrorMiddleware())
     let registry = handler.registry
     var routes: [(path: String, methods: [HTTPRequest.Method])] = []
     func route(

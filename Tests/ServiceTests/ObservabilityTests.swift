@@ -267,11 +267,12 @@ struct ObservabilityTests {
         }
     }
 
-    @Test("endpoint: route labels are templates (/v2/models/{name}), /metrics answers 405 to POST")
+    @Test("endpoint: route labels are templates (/v2/models/{name}), /metrics answers 405 to POST, error answers logged with their size")
     func endpointRouteTemplates() async throws {
+        let capture = LogCapture()
         let app = try buildApplication(
             configuration: EndpointConfiguration(host: "127.0.0.1", port: 0, workerThreads: 1),
-            models: [try #require(ModelLoader.catalog("box"))], logger: Logger(label: "endpoint-test"))
+            models: [try #require(ModelLoader.catalog("box"))], logger: capture.logger)
         try await app.test(.router) { client in
             let before = try await Self.scrape(client)
             try await client.execute(uri: "/v2/models/box", method: .get) { #expect($0.status == .ok || $0.status == .serviceUnavailable) }
@@ -283,6 +284,10 @@ struct ObservabilityTests {
             #expect(!after.text.contains("no-such-model-777"))
             #expect(after.value("fewclick_model_latency_seconds_count", ["model": "box"]) != nil)
         }
+        // Error answers are logged with their status and size too.
+        let refused = try #require(capture.access.first { $0.metadata["status"] == "404" })
+        #expect(refused.metadata["route"] == "/v2/models/{name}")
+        #expect(refused.metadata["bytes_out"].flatMap(Int.init) ?? 0 > 0)
     }
 
     @Test("trace headers: traceparent round trip, X-Amzn-Trace-Id both ways, malformed headers ignored")
