@@ -165,6 +165,26 @@ struct JWKSTests {
         _ = try await cold.verify(hs, now: t0)
     }
 
+    @Test("concurrent tokens on a cold cache share one JWKS fetch")
+    func singleFlight() async throws {
+        let key = try await ProviderKey.p256(kid: "ec-1")
+        let server = try await JWKSServer.start(keys: [key])
+        let client = CurlClient(maxConcurrentRequests: 4)
+        defer { client.shutdown() }
+        let verifier = try await Self.verifier([server.url], client: client)
+        let now = Self.start
+        let token = try key.token(JWKSTestTokens.claims(now: now))
+        let accepted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<32 {
+                group.addTask { (try? await verifier.verify(token, now: now)) != nil }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(accepted == 32)
+        #expect(server.fetches == 1)
+        await server.stop()
+    }
+
     @Test("PS256, EdDSA and keys without alg (RS256 / ES256 from kty and crv) verify; the token's alg never overrides the key's")
     func algorithms() async throws {
         let ps = try await ProviderKey.rsa(kid: "ps-1", alg: "PS256")
