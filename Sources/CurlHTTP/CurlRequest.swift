@@ -34,11 +34,18 @@ public struct CurlRequest: Sendable {
     /// The largest response body accepted, in bytes; a larger one aborts the transfer with
     /// ``CurlError/Code/responseTooLarge``. Default 64 MiB.
     public var maxResponseBytes: Int
+    /// When set, the address actually connected to (after DNS resolution, for new and reused
+    /// connections alike; IPv4 dotted or IPv6 text, as libcurl reports it) must pass this check
+    /// before the request is sent, else the transfer stops with
+    /// ``CurlError/Code/addressNotAllowed``; proxies from the environment are then not used, so the
+    /// address checked is the origin's. For fetching user-supplied URLs (SSRF protection). Default nil.
+    public var addressFilter: (@Sendable (String) -> Bool)?
 
     /// Creates a request.
     public init(
         method: String = "GET", url: String, headers: [HTTPHeaderField] = [], body: [UInt8] = [],
-        connectTimeout: Duration = .seconds(2), timeout: Duration = .seconds(30), maxResponseBytes: Int = 64 << 20
+        connectTimeout: Duration = .seconds(2), timeout: Duration = .seconds(30), maxResponseBytes: Int = 64 << 20,
+        addressFilter: (@Sendable (String) -> Bool)? = nil
     ) {
         self.method = method
         self.url = url
@@ -47,6 +54,7 @@ public struct CurlRequest: Sendable {
         self.connectTimeout = connectTimeout
         self.timeout = timeout
         self.maxResponseBytes = maxResponseBytes
+        self.addressFilter = addressFilter
     }
 }
 
@@ -100,6 +108,8 @@ public struct CurlError: Error, Sendable, CustomStringConvertible {
         case invalidRequest
         /// The server answered with status 400 or above (only from ``CurlResponse/checked()``).
         case httpStatus
+        /// The connected address was refused by ``CurlRequest/addressFilter``; nothing was sent.
+        case addressNotAllowed
         /// Any other failure: connection reset, protocol error, TLS failure, the calling task was
         /// cancelled, or the client was shut down. The message says which.
         case transport

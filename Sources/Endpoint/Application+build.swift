@@ -3,6 +3,7 @@ import InferenceProtocol
 import Logging
 import Observability
 import Segmentation
+import ServerLimits
 
 /// Why `buildApplication` refused a configuration.
 public struct EndpointSetupError: Error, CustomStringConvertible, Sendable {
@@ -56,10 +57,13 @@ public func buildApplication(
         configuration: configuration,
         handler: InferenceHandler(configuration: configuration, registry: registry, pool: pool))
     let host = configuration.host
+    var server = ApplicationConfiguration(
+        address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName)
+    configuration.limits.apply(to: &server, logger: logger)
     return Application(
         router: router,
-        configuration: ApplicationConfiguration(
-            address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
+        server: configuration.limits.http1(errorBody: { _, _, message in v2ErrorBody(message) }),
+        configuration: server,
         services: [runtime],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port

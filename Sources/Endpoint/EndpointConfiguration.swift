@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import ServerLimits
 
 /// Settings of the inference server. Units: bytes, pixels, clicks, threads, requests.
 public struct EndpointConfiguration: Sendable {
@@ -25,6 +26,8 @@ public struct EndpointConfiguration: Sendable {
     public var serverName: String
     /// Version reported by `GET /v2`.
     public var serverVersion: String
+    /// Connection limits and timeouts (header, idle, body; open connections; header size).
+    public var limits = ServerLimits()
 
     /// SageMaker's limit on a real-time invocation payload: 6 MB.
     public static let sagemakerMaxBodyBytes = 6_291_456

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import Observability
 import Segmentation
+import ServerLimits
 
 /// `endpoint`: the inference server executable (SageMaker container entry point).
 @main
@@ -55,6 +56,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default: $LOG_LEVEL, else info.")
     var logLevel: String?
 
+    @OptionGroup(title: "Limits and timeouts") var limits: ServerLimitOptions
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let port = try self.port ?? environment["SAGEMAKER_BIND_TO_PORT"].map { value in
@@ -89,9 +92,10 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "endpoint")
         logger.logLevel = level
 
-        let configuration = EndpointConfiguration(
+        var configuration = EndpointConfiguration(
             host: host, port: port, maxBodyBytes: maxBodyBytes, maxImagePixels: maxImagePixels, maxClicks: maxClicks,
             workerThreads: workers ?? EndpointConfiguration.cpuCount, queueLimit: queueLimit)
+        configuration.limits = try limits.limits(environment: environment)
         let app = try buildApplication(configuration: configuration, models: loaders, logger: logger) { host, port in
             // One parseable line on stdout, for scripts and tests that start the server on port 0.
             FileHandle.standardOutput.write(Data("endpoint listening on \(host):\(port)\n".utf8))

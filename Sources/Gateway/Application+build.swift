@@ -1,10 +1,12 @@
 import CurlHTTP
+import FewClickCore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import LambdaKit
 import Logging
 import Observability
+import ServerLimits
 
 /// Builds the gateway application: routes, middleware, and the proxy integration.
 ///
@@ -26,9 +28,12 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let router = try await buildRouter(configuration: configuration, client: client)
     let host = configuration.host
+    var server = ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: "fewclick-gateway")
+    configuration.limits.apply(to: &server, logger: logger)
     return Application(
         router: router,
-        configuration: .init(address: .hostname(host, port: configuration.port), serverName: "fewclick-gateway"),
+        server: configuration.limits.http1(),
+        configuration: server,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.notice("gateway listening on \(host):\(port)")
@@ -44,9 +49,11 @@ public func buildRouter(configuration: GatewayConfiguration, client: CurlClient)
         configuration: configuration.token, client: client, logger: Logger(label: "gateway.auth"))
     let segment = SegmentRoute(
         verifier: verifier,
-        invoker: LambdaInvoker(client: client, integration: configuration.integration),
+        invoker: LambdaInvoker(
+            client: client, integration: configuration.integration,
+            breaker: CircuitBreaker(threshold: configuration.breakerThreshold, cooldown: configuration.breakerCooldown)),
         events: ProxyEventBuilder(stage: configuration.integration.stage, port: configuration.port),
-        maxBodyBytes: configuration.maxBodyBytes,
+        maxBodyBytes: configuration.maxBodyBytes, bodyTimeout: configuration.limits.bodyTimeout,
         throttle: configuration.throttle.map(Throttle.init))
     let health = HealthRoute(
         client: client, integration: configuration.integration, checksProxy: configuration.healthChecksProxy)
@@ -90,6 +97,7 @@ struct SegmentRoute: Sendable {
     let invoker: LambdaInvoker
     let events: ProxyEventBuilder
     let maxBodyBytes: Int
+    let bodyTimeout: Duration
     let throttle: Throttle?
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
@@ -104,7 +112,11 @@ struct SegmentRoute: Sendable {
                 .tooManyRequests, code: "throttled", message: "too many requests; retry after \(seconds) s",
                 headers: [.retryAfter: String(seconds)])
         }
-        let body = try await RequestBodyLimit.read(request, limit: maxBodyBytes)
+        let body = try await RequestBodyLimit.read(request, limit: maxBodyBytes, timeout: bodyTimeout)
+        // JSON bodies are checked strictly here; others travel as they are (base64 in the event).
+        if request.headers[.contentType].map({ $0.lowercased().contains("json") }) ?? false {
+            try RequestBodyLimit.checkJSONObject(body)
+        }
         let event = events.event(
             for: request, body: body, claims: claims, requestID: context.requestID, sourceIP: context.sourceIP)
         return try await invoker.invoke(event, requestID: context.requestID, logger: logger)
@@ -157,23 +169,47 @@ struct HealthRoute: Sendable {
     }
 }
 
-/// Reads request bodies within a size limit.
+/// Reads request bodies within a size limit and a time limit.
 public enum RequestBodyLimit {
     /// Reads the whole body of `request`, refusing with 413 `payload_too_large` as soon as it is
     /// known to exceed `limit` bytes: from `Content-Length` before reading anything, or while
-    /// streaming a body without one (reading stops at the chunk that crosses the limit).
-    /// - Throws: ``GatewayError`` (413) over the limit; errors of the body stream.
-    public static func read(_ request: Request, limit: Int) async throws -> [UInt8] {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw GatewayError.payloadTooLarge(limit: limit)
-        }
-        var bytes: [UInt8] = []
-        for try await chunk in request.body {
-            guard bytes.count + chunk.readableBytes <= limit else {
-                throw GatewayError.payloadTooLarge(limit: limit)
+    /// streaming a body without one (reading stops at the chunk that crosses the limit); with 408
+    /// `request_timeout` when it takes longer than `timeout`; with 400 `invalid_request` when its
+    /// framing is malformed (bad chunk sizes). Each refusal closes the connection after the answer.
+    /// - Throws: ``GatewayError`` (413, 408, 400).
+    public static func read(_ request: Request, limit: Int, timeout: Duration = .seconds(30)) async throws(GatewayError) -> [UInt8] {
+        do {
+            return Array(buffer: try await ServerLimits.collectBody(request, limit: limit, timeout: timeout))
+        } catch {
+            switch error {
+            case .tooLarge:
+                var refusal = GatewayError.payloadTooLarge(limit: limit)
+                refusal.headers[.connection] = "close"
+                throw refusal
+            case .timedOut(let after):
+                throw GatewayError(
+                    .requestTimeout, code: "request_timeout", message: "the request body did not arrive within \(after)",
+                    headers: ServerLimits.closeConnection)
+            case .malformed(let reason):
+                throw GatewayError(
+                    .badRequest, code: "invalid_request", message: "the request body's framing is invalid (\(reason))",
+                    headers: ServerLimits.closeConnection)
+            case .failed(let reason):
+                throw GatewayError(
+                    .badRequest, code: "invalid_request", message: "the request body could not be read (\(reason))",
+                    headers: ServerLimits.closeConnection)
             }
-            bytes.append(contentsOf: chunk.readableBytesView)
         }
-        return bytes
+    }
+
+    /// Checks that a `/v1/segment` body is one strict RFC 8259 JSON object (no trailing commas,
+    /// no comments, nothing after it) before it is forwarded.
+    /// - Throws: ``GatewayError`` 400 `invalid_json`.
+    public static func checkJSONObject(_ body: [UInt8]) throws(GatewayError) {
+        do {
+            try StrictJSON.validateObject(body)
+        } catch {
+            throw GatewayError(.badRequest, code: "invalid_json", message: error.message)
+        }
     }
 }

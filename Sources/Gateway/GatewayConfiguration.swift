@@ -1,3 +1,5 @@
+import ServerLimits
+
 /// Everything the gateway needs to run; the `gateway serve` command fills it from flags and environment.
 public struct GatewayConfiguration: Sendable {
     /// Address to bind, e.g. `127.0.0.1`.
@@ -18,6 +20,13 @@ public struct GatewayConfiguration: Sendable {
     public var healthChecksProxy: Bool
     /// The labeling UI this gateway serves (`/ui/fewclick-ui.js`, and `/demo` when enabled); `nil`: none.
     public var ui: DemoSettings?
+    /// Connection limits and timeouts (header, idle, body; open connections; header size).
+    public var limits = ServerLimits()
+    /// Consecutive proxy failures (timeouts, unreachable) that open the circuit breaker; while it is
+    /// open, calls answer 503 `proxy_unavailable` with `Retry-After` at once. Default 3.
+    public var breakerThreshold = 3
+    /// How long the breaker stays open before one call probes the proxy again. Default 5 s.
+    public var breakerCooldown: Duration = .seconds(5)
 
     /// The proxy integration: a Lambda Invoke API endpoint and a function name.
     public struct Integration: Sendable {

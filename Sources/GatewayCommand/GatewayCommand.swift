@@ -5,6 +5,7 @@ import Gateway
 import Hummingbird
 import Logging
 import Observability
+import ServerLimits
 import ServiceLifecycle
 
 /// `gateway`: the fewclick public API gateway (token auth, CORS, limits) in front of the proxy.
@@ -85,6 +86,11 @@ struct Serve: AsyncParsableCommand {
     var demo = false
     @Option(name: .customLong("demo-label"), help: "Label offered by the demo page (repeatable).")
     var demoLabels: [String] = ["object", "other-object"]
+    @OptionGroup(title: "Limits and timeouts") var limits: ServerLimitOptions
+    @Option(help: "Consecutive proxy timeouts or refused connections that open the circuit breaker (503 at once).")
+    var breakerThreshold = 3
+    @Option(help: "Seconds the open breaker refuses calls before probing the proxy again.")
+    var breakerCooldown = 5.0
 
     func validate() throws {
         if demo && uiDir == nil { throw ValidationError("--demo needs --ui-dir") }
@@ -109,9 +115,16 @@ struct Serve: AsyncParsableCommand {
             throttle: throttleRate > 0 ? ThrottleSettings(ratePerSecond: throttleRate, burst: throttleBurst) : nil,
             healthChecksProxy: healthChecksProxy,
             ui: uiDir.map { DemoSettings(uiDirectory: $0, demoEnabled: demo, labels: demoLabels) })
+        var limitedConfiguration = configuration
+        limitedConfiguration.limits = try limits.limits()
+        guard breakerThreshold >= 1, breakerCooldown > 0, breakerCooldown.isFinite else {
+            throw ValidationError("--breaker-threshold must be ≥ 1 and --breaker-cooldown > 0")
+        }
+        limitedConfiguration.breakerThreshold = breakerThreshold
+        limitedConfiguration.breakerCooldown = .milliseconds(Int64(breakerCooldown * 1000))
         let client = CurlClient()
         defer { client.shutdown() }
-        let app = try await buildApplication(configuration: configuration, client: client, logger: logger)
+        let app = try await buildApplication(configuration: limitedConfiguration, client: client, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -1,5 +1,6 @@
 import AWSSigV4
 import FewClickCore
+import Foundation
 
 /// The proxy's settings. `fromEnvironment` reads them the way a Lambda function gets them.
 public struct ProxyConfiguration: Sendable, Equatable {
@@ -34,6 +35,32 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// `Access-Control-Allow-Origin` on every response. Default `*` (behind API Gateway, the
     /// gateway authenticates and applies its own origin allowlist). Environment: `FEWCLICK_CORS_ORIGIN`.
     public var allowedOrigin: String
+    /// Which `image.url` values are fetched (see ``ImageURLPolicy``); empty: `image.url` answers
+    /// 422 `url_not_enabled`. Environment: `FEWCLICK_IMAGE_URL_ALLOW` (comma-separated prefixes).
+    public var imageURLPolicy = ImageURLPolicy.none
+    /// Largest image file fetched from `image.url`, bytes, enforced while streaming (413
+    /// `image_too_large` beyond). Default 20 MiB. Environment: `FEWCLICK_IMAGE_URL_MAX_BYTES`.
+    public var imageURLMaxBytes = 20 << 20
+    /// The longest an `image.url` fetch may take, connection included (504 `image_fetch_timeout`
+    /// beyond). Default 10 s. Environment: `FEWCLICK_IMAGE_URL_TIMEOUT_MS`.
+    public var imageURLTimeout: Duration = .seconds(10)
+    /// The longest wait for an `image.url` connection. Default 2 s.
+    public var imageURLConnectTimeout: Duration = .seconds(2)
+    /// Images decoded at once at most (503 `busy` with `Retry-After` beyond). Default: the CPU
+    /// count, at least 2. Environment: `FEWCLICK_MAX_CONCURRENT_DECODES`.
+    public var maxConcurrentDecodes = DecodeGate.defaultMaxConcurrent
+    /// Pixel memory of the calls in flight at most, bytes: each call reserves
+    /// `width × height × DecodeGate.bytesPerPixel` (10) for its whole life; 503 `busy` beyond.
+    /// One call is always admitted when none is in flight. Default 1 GiB. Environment:
+    /// `FEWCLICK_MAX_DECODE_BYTES`.
+    public var maxDecodeBytes = 1 << 30
+    /// Consecutive endpoint timeouts or refused connections that open the circuit breaker (503
+    /// `model_unavailable` with `Retry-After` at once while open). Default 3. Environment:
+    /// `FEWCLICK_BREAKER_THRESHOLD`.
+    public var breakerThreshold = 3
+    /// How long the open breaker refuses before a probe. Default 5 s. Environment:
+    /// `FEWCLICK_BREAKER_COOLDOWN_MS`.
+    public var breakerCooldown: Duration = .seconds(5)
 
     /// Creates a configuration.
     public init(
@@ -92,6 +119,20 @@ public struct ProxyConfiguration: Sendable, Equatable {
             configuration.cropSettings.marginFraction = fraction
         }
         if let origin = environment["FEWCLICK_CORS_ORIGIN"], !origin.isEmpty { configuration.allowedOrigin = origin }
+        if let list = environment["FEWCLICK_IMAGE_URL_ALLOW"], !list.isEmpty {
+            let entries = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            do {
+                configuration.imageURLPolicy = try ImageURLPolicy(entries: entries)
+            } catch {
+                throw Invalid(description: "FEWCLICK_IMAGE_URL_ALLOW: \(error.description)")
+            }
+        }
+        if let bytes = try integer("FEWCLICK_IMAGE_URL_MAX_BYTES", minimum: 1) { configuration.imageURLMaxBytes = bytes }
+        if let ms = try integer("FEWCLICK_IMAGE_URL_TIMEOUT_MS", minimum: 1) { configuration.imageURLTimeout = .milliseconds(ms) }
+        if let count = try integer("FEWCLICK_MAX_CONCURRENT_DECODES", minimum: 1) { configuration.maxConcurrentDecodes = count }
+        if let bytes = try integer("FEWCLICK_MAX_DECODE_BYTES", minimum: 1) { configuration.maxDecodeBytes = bytes }
+        if let count = try integer("FEWCLICK_BREAKER_THRESHOLD", minimum: 1) { configuration.breakerThreshold = count }
+        if let ms = try integer("FEWCLICK_BREAKER_COOLDOWN_MS", minimum: 1) { configuration.breakerCooldown = .milliseconds(ms) }
         do {
             configuration.sagemaker = try SageMakerRuntimeTarget.fromEnvironment(environment)
         } catch {

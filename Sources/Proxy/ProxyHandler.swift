@@ -30,6 +30,9 @@ public final class ProxyHandler: HTTPEventHandler {
     public let cache: ImageCache
     /// The endpoint client.
     public let model: ModelClient
+    /// The bound on concurrent decodes and decoded bytes in flight.
+    public let decodeGate: DecodeGate
+    private let fetcher: ImageFetcher
     private let logger: Logger
 
     /// The one route.
@@ -39,9 +42,14 @@ public final class ProxyHandler: HTTPEventHandler {
     public init(configuration: ProxyConfiguration, client: CurlClient, logger: Logger) {
         self.configuration = configuration
         self.cache = ImageCache(capacityBytes: configuration.imageCacheBytes)
+        let breaker = CircuitBreaker(threshold: configuration.breakerThreshold, cooldown: configuration.breakerCooldown)
         self.model = configuration.sagemaker.map {
-            ModelClient(sagemaker: $0, client: client, connectTimeout: configuration.endpointConnectTimeout)
-        } ?? ModelClient(url: configuration.endpointURL, client: client, connectTimeout: configuration.endpointConnectTimeout)
+            ModelClient(sagemaker: $0, client: client, connectTimeout: configuration.endpointConnectTimeout, breaker: breaker)
+        } ?? ModelClient(
+            url: configuration.endpointURL, client: client, connectTimeout: configuration.endpointConnectTimeout,
+            breaker: breaker)
+        self.decodeGate = DecodeGate(maxConcurrent: configuration.maxConcurrentDecodes, maxBytes: configuration.maxDecodeBytes)
+        self.fetcher = ImageFetcher(configuration: configuration, client: client)
         self.logger = logger
         ProxyMetrics.register()
     }
@@ -136,14 +144,24 @@ public final class ProxyHandler: HTTPEventHandler {
         }
         let configuration = self.configuration
         let cache = self.cache
+        let gate = self.decodeGate
 
-        // Decode: body, image (or cache hit), previous mask.
-        let (request, imageId, image, previousMask) = try await Offload.run {
-            () throws(ProxyError) -> (SegmentRequest, String, RGBImage, Mask?) in
-            let request = try SegmentRequest.parse(body, maxClicks: configuration.maxClicks)
+        // Decode: body, image (fetched from image.url, or a cache hit), previous mask.
+        let request = try await Offload.run { () throws(ProxyError) -> SegmentRequest in
+            try SegmentRequest.parse(body, maxClicks: configuration.maxClicks)
+        }
+        let source: SegmentRequest.ImageSource
+        if case .url(let url) = request.image {
+            source = .data(try await fetcher.fetch(url, logger: logger))
+        } else {
+            source = request.image
+        }
+        let (imageId, image, previousMask, reserved) = try await Offload.run {
+            () throws(ProxyError) -> (String, RGBImage, Mask?, Int) in
             let imageId: String
             let image: RGBImage
-            switch request.image {
+            let reserved: Int
+            switch source {
             case .id(let id):
                 guard let cached = cache.image(for: id) else {
                     ProxyMetrics.imageStoreMiss()
@@ -152,22 +170,35 @@ public final class ProxyHandler: HTTPEventHandler {
                 ProxyMetrics.imageStoreHit()
                 imageId = id
                 image = cached
+                reserved = try Self.reserve(gate, width: cached.width, height: cached.height)
             case .data(let bytes):
                 imageId = ImageCache.imageID(of: bytes)
                 if let cached = cache.image(for: imageId) {
                     ProxyMetrics.imageStoreHit()
                     image = cached
+                    reserved = try Self.reserve(gate, width: cached.width, height: cached.height)
                 } else {
                     ProxyMetrics.imageStoreMiss()
                     let decodeStart = ContinuousClock.now
-                    image = try Self.decodeImage(bytes, maxPixels: configuration.maxImagePixels)
+                    let decoded = try Self.decodeImage(bytes, maxPixels: configuration.maxImagePixels, gate: gate)
+                    image = decoded.0
+                    reserved = decoded.1
                     ProxyMetrics.imageDecoded(in: ContinuousClock.now - decodeStart)
                     cache.insert(image, for: imageId)
                 }
+            case .url:
+                throw .internalError()  // fetched above
             }
-            let previousMask = try request.validate(width: image.width, height: image.height)
-            return (request, imageId, image, previousMask)
+            do throws(ProxyError) {
+                let previousMask = try request.validate(width: image.width, height: image.height)
+                return (imageId, image, previousMask, reserved)
+            } catch {
+                gate.release(bytes: reserved)
+                throw error
+            }
         }
+        // The image's pixel memory stays reserved until the answer is built.
+        defer { gate.release(bytes: reserved) }
         let decoded = clock.now
 
         // Preprocess: crop plan, crop, tensors.
@@ -204,17 +235,68 @@ public final class ProxyHandler: HTTPEventHandler {
                 postprocess: Self.milliseconds(end - modelDone), total: Self.milliseconds(end - start)))
     }
 
-    /// Decodes a JPEG or PNG, mapping codec failures to client errors.
+    /// Decodes a JPEG or PNG within the pixel limit, mapping codec failures to client errors.
+    /// - Throws: `ProxyError` 413 `image_too_large`, 415, 422 `invalid_image`.
     static func decodeImage(_ bytes: [UInt8], maxPixels: Int) throws(ProxyError) -> RGBImage {
+        try decode(bytes, maxPixels: maxPixels)
+    }
+
+    /// Decodes within the pixel limit and `gate`: the call's pixel memory is reserved (sized from
+    /// the header before any pixel is decoded) and a decode slot held while decoding.
+    /// - Returns: the image and the bytes reserved (release them with `gate.release(bytes:)`).
+    /// - Throws: `ProxyError` 413 `image_too_large`, 415, 422 `invalid_image`, 503 `busy`.
+    static func decodeImage(_ bytes: [UInt8], maxPixels: Int, gate: DecodeGate) throws(ProxyError) -> (RGBImage, Int) {
+        let info: ImageInfo
+        do {
+            info = try ImageFile.info(bytes)
+        } catch {
+            throw codecError(error)
+        }
+        guard info.width * info.height <= maxPixels else {
+            throw .imageTooLarge(
+                "the image is too large: \(info.width)×\(info.height) is over the limit of \(maxPixels) pixels")
+        }
+        let reserved = try reserve(gate, width: info.width, height: info.height)
+        guard gate.tryStartDecode() else {
+            gate.release(bytes: reserved)
+            throw .busy("the proxy is decoding \(gate.maxConcurrent) images already; retry shortly")
+        }
+        defer { gate.endDecode() }
+        do throws(ProxyError) {
+            return (try decode(bytes, maxPixels: maxPixels), reserved)
+        } catch {
+            gate.release(bytes: reserved)
+            throw error
+        }
+    }
+
+    /// Reserves a call's pixel memory for a `width × height` image.
+    /// - Throws: `ProxyError` 503 `busy` when it does not fit now.
+    static func reserve(_ gate: DecodeGate, width: Int, height: Int) throws(ProxyError) -> Int {
+        let cost = DecodeGate.cost(width: width, height: height)
+        guard gate.tryReserve(bytes: cost) else {
+            let load = gate.load
+            throw .busy(
+                "the proxy holds \(load.calls) images (\(load.bytes >> 20) MiB of pixel work) and cannot take this "
+                    + "\(width)×\(height) one now; retry shortly")
+        }
+        return cost
+    }
+
+    private static func decode(_ bytes: [UInt8], maxPixels: Int) throws(ProxyError) -> RGBImage {
         do {
             return try ImageFile.decodeRGB(bytes, maxPixels: maxPixels)
         } catch {
-            switch error.code {
-            case .unsupportedFormat: throw .unsupportedImageFormat()
-            case .tooLarge: throw .imageTooLarge("the image is too large: \(error.message)")
-            case .corrupt: throw .unprocessable("invalid_image", "image.data cannot be decoded: \(error.message)")
-            case .encodeFailed: throw .internalError()
-            }
+            throw codecError(error)
+        }
+    }
+
+    private static func codecError(_ error: ImageCodecError) -> ProxyError {
+        switch error.code {
+        case .unsupportedFormat: return .unsupportedImageFormat()
+        case .tooLarge: return .imageTooLarge("the image is too large: \(error.message)")
+        case .corrupt: return .unprocessable("invalid_image", "the image cannot be decoded: \(error.message)")
+        case .encodeFailed: return .internalError()
         }
     }
 
@@ -261,6 +343,7 @@ public final class ProxyHandler: HTTPEventHandler {
                 logger.info("segment refused", metadata: ["status": "\(error.status)", "code": "\(error.code)"])
             }
             let body = (try? encoder.encode(ErrorResponseBody(error))).map { [UInt8]($0) } ?? []
+            if let seconds = error.retryAfterSeconds { headers["Retry-After"] = String(seconds) }
             return HTTPResponseEvent(status: error.status, headers: headers, body: body)
         }
     }

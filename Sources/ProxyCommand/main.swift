@@ -6,6 +6,7 @@ import LambdaKit
 import Logging
 import Observability
 import Proxy
+import ServerLimits
 
 /// `proxy`: the Lambda-style function between the gateway and the model endpoint.
 ///
@@ -24,7 +25,11 @@ struct ProxyCommand: AsyncParsableCommand {
             Configuration comes from the environment: FEWCLICK_ENDPOINT_URL (default http://127.0.0.1:8080), \
             FEWCLICK_ENDPOINT_TIMEOUT_MS (25000), FEWCLICK_IMAGE_CACHE_BYTES (268435456), FEWCLICK_MAX_BODY_BYTES \
             (6291456), FEWCLICK_MAX_IMAGE_PIXELS (40000000), FEWCLICK_MAX_CLICKS (100), FEWCLICK_MAX_CROP_SIDE (\(ProxyConfiguration().cropSettings.maxSide)), \
-            FEWCLICK_CROP_MARGIN (\(ProxyConfiguration().cropSettings.marginFraction)), FEWCLICK_CORS_ORIGIN (*), LOG_LEVEL (info).
+            FEWCLICK_CROP_MARGIN (\(ProxyConfiguration().cropSettings.marginFraction)), FEWCLICK_CORS_ORIGIN (*), \
+            FEWCLICK_IMAGE_URL_ALLOW (comma-separated URL prefixes; none: image.url is refused), FEWCLICK_IMAGE_URL_MAX_BYTES \
+            (20971520), FEWCLICK_IMAGE_URL_TIMEOUT_MS (10000), FEWCLICK_MAX_CONCURRENT_DECODES (CPU count, at least 2), \
+            FEWCLICK_MAX_DECODE_BYTES (1073741824), FEWCLICK_BREAKER_THRESHOLD (3), FEWCLICK_BREAKER_COOLDOWN_MS (5000), \
+            LOG_LEVEL (info).
             """,
         subcommands: [Serve.self, Invoke.self])
 
@@ -79,21 +84,56 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level (overrides LOG_LEVEL): trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
 
+    @Option(
+        name: .customLong("image-url-allow"),
+        help: """
+            URL prefix image.url may match (repeatable; added to $FEWCLICK_IMAGE_URL_ALLOW): scheme://host[:port][/path], \
+            https unless http is named; a private or loopback address only when the host is that IP literal.
+            """)
+    var imageURLAllow: [String] = []
+
+    @Option(help: "Images decoded at once at most (503 busy beyond). Default: $FEWCLICK_MAX_CONCURRENT_DECODES, else the CPU count (≥ 2).")
+    var maxConcurrentDecodes: Int?
+
+    @Option(help: "Pixel memory of calls in flight at most, bytes (10 per image pixel each; 503 busy beyond). Default: $FEWCLICK_MAX_DECODE_BYTES, else 1073741824.")
+    var maxDecodeBytes: Int?
+
+    @OptionGroup(title: "Limits and timeouts") var limits: ServerLimitOptions
+
     func run() async throws {
         let logger = try makeLogger(logLevel)
         FewClickMetrics.bootstrapProcess()
         var configuration = try loadConfiguration()
         if let endpointURL { configuration.endpointURL = endpointURL }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        if !imageURLAllow.isEmpty {
+            do {
+                let entries = configuration.imageURLPolicy.rules.map(\.description) + imageURLAllow
+                configuration.imageURLPolicy = try ImageURLPolicy(entries: entries)
+            } catch {
+                throw ValidationError("--image-url-allow: \(error.description)")
+            }
+        }
+        if let maxConcurrentDecodes {
+            guard maxConcurrentDecodes >= 1 else { throw ValidationError("--max-concurrent-decodes must be ≥ 1") }
+            configuration.maxConcurrentDecodes = maxConcurrentDecodes
+        }
+        if let maxDecodeBytes {
+            guard maxDecodeBytes >= 1 else { throw ValidationError("--max-decode-bytes must be ≥ 1") }
+            configuration.maxDecodeBytes = maxDecodeBytes
+        }
+        var serverConfiguration = LambdaInvokeServerConfiguration(
+            host: host, port: port, functionName: functionName, functionTimeout: .seconds(max(1, timeout)),
+            serviceName: "proxy")
+        serverConfiguration.limits = try limits.limits()
         let function = ProxyFunction(configuration: configuration, logger: logger)
         defer { function.shutdown() }
         let app = buildInvokeApplication(
-            handler: function.lambdaHandler,
-            configuration: LambdaInvokeServerConfiguration(
-                host: host, port: port, functionName: functionName, functionTimeout: .seconds(max(1, timeout)),
-                serviceName: "proxy"),
-            logger: logger,
+            handler: function.lambdaHandler, configuration: serverConfiguration, logger: logger,
             extraRoutes: { $0.addMetricsRoute() })
+        if configuration.imageURLPolicy.isEnabled {
+            logger.info("image.url allowed for: \(configuration.imageURLPolicy.rules.map(\.description).joined(separator: ", "))")
+        }
         if let target = configuration.sagemaker {
             logger.info("model endpoint: SageMaker endpoint \(target.endpointName) in \(target.region) via \(target.baseURL)")
         } else {

@@ -20,7 +20,10 @@ final class Stack: Sendable {
     /// Starts endpoint, proxy and gateway (in that order, each on port 0, each waited for).
     ///
     /// - Parameter endpointArguments: extra `endpoint serve` arguments (e.g. `--model clicknet`).
-    static func start(folder: URL, endpointArguments: [String] = []) async throws -> Stack {
+    /// - Parameter proxyArguments: extra `proxy serve` arguments; `gatewayArguments`: extra `gateway serve` ones.
+    static func start(
+        folder: URL, endpointArguments: [String] = [], proxyArguments: [String] = [], gatewayArguments: [String] = []
+    ) async throws -> Stack {
         let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let endpoint = try await ServiceProcess.start(
             "endpoint", in: folder,
@@ -28,11 +31,11 @@ final class Stack: Sendable {
         do {
             let proxy = try await ServiceProcess.start(
                 "proxy", in: folder,
-                arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--endpoint-url", endpoint.baseURL])
+                arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--endpoint-url", endpoint.baseURL] + proxyArguments)
             do {
                 let gateway = try await ServiceProcess.start(
                     "gateway", in: folder,
-                    arguments: ["serve", "--port", "0", "--proxy-url", proxy.baseURL, "--cors-origin", origin],
+                    arguments: ["serve", "--port", "0", "--proxy-url", proxy.baseURL, "--cors-origin", origin] + gatewayArguments,
                     environment: ["FEWCLICK_JWT_SECRET": secret])
                 return Stack(folder: folder, secret: secret, endpoint: endpoint, proxy: proxy, gateway: gateway)
             } catch {

@@ -28,6 +28,7 @@ final class Transfer {
         errorBuffer[0] = 0
 
         let state = TransferState(maxBytes: request.maxResponseBytes, cancelFlag: cancelFlag)
+        state.addressFilter = request.addressFilter
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(headerList) }
 
@@ -64,6 +65,12 @@ final class Transfer {
             try check(ccurl_setopt_xferinfo_function(handle, transferProgressCallback))
             try set(CURLOPT_XFERINFODATA, pointer: opaqueState)
             try set(CURLOPT_NOPROGRESS, 0)
+            if request.addressFilter != nil {
+                try check(ccurl_setopt_prereq_function(handle, transferPrereqCallback))
+                try set(CURLOPT_PREREQDATA, pointer: opaqueState)
+                // No proxy from the environment: the address checked must be the origin's.
+                try set(CURLOPT_PROXY, string: "")
+            }
         } catch {
             return .failure(error)
         }
@@ -183,6 +190,9 @@ final class Transfer {
             return CurlError(code: .responseTooLarge, message: "the response is larger than \(state.maxBytes) bytes")
         case CURLE_ABORTED_BY_CALLBACK where state.cancelFlag.isSet:
             return Job.cancelled
+        case CURLE_ABORTED_BY_CALLBACK where state.refusedAddress != nil:
+            return CurlError(
+                code: .addressNotAllowed, message: "the address \(state.refusedAddress ?? "") is not allowed")
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_BAD_FUNCTION_ARGUMENT:
             return CurlError(code: .invalidRequest, message: detail)
         default:
@@ -198,6 +208,10 @@ final class TransferState {
     var body: [UInt8] = []
     var headers: [HTTPHeaderField] = []
     var tooLarge = false
+    /// The caller's check of the connected address, if any.
+    var addressFilter: (@Sendable (String) -> Bool)?
+    /// The address the filter refused.
+    var refusedAddress: String?
 
     init(maxBytes: Int, cancelFlag: AtomicFlag) {
         self.maxBytes = maxBytes
@@ -263,4 +277,14 @@ private let transferHeaderCallback: ccurl_data_callback = { data, size, count, u
 private let transferProgressCallback: ccurl_xferinfo_callback = { user, _, _, _, _ in
     let state = Unmanaged<TransferState>.fromOpaque(user!).takeUnretainedValue()
     return state.cancelFlag.isSet ? 1 : 0
+}
+
+private let transferPrereqCallback: ccurl_prereq_callback = { user, primaryIP, _, _, _ in
+    let state = Unmanaged<TransferState>.fromOpaque(user!).takeUnretainedValue()
+    let address = primaryIP.map { String(cString: $0) } ?? ""
+    guard let filter = state.addressFilter, filter(address) else {
+        state.refusedAddress = address
+        return Int32(CURL_PREREQFUNC_ABORT)
+    }
+    return Int32(CURL_PREREQFUNC_OK)
 }

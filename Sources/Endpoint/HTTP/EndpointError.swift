@@ -32,11 +32,15 @@ struct EndpointError: Error, HTTPResponseError {
 func v2ErrorResponse(status: HTTPResponse.Status, message: String, headers: HTTPFields = [:]) -> Response {
     var fields = headers
     fields[.contentType] = InferenceMediaType.json
+    return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: v2ErrorBody(message))))
+}
+
+/// The bytes of a V2 error body `{"error": message}`.
+func v2ErrorBody(_ message: String) -> [UInt8] {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.withoutEscapingSlashes]
-    let body = (try? encoder.encode(InferenceErrorBody(error: message))).map { Array($0) }
+    return (try? encoder.encode(InferenceErrorBody(error: message))).map { Array($0) }
         ?? Array(#"{"error":"internal error"}"#.utf8)
-    return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
 }
 
 /// A JSON response of an `Encodable` value.

@@ -5,6 +5,7 @@ import InferenceProtocol
 import Logging
 import Observability
 import Segmentation
+import ServerLimits
 
 /// Handles one inference call, whichever route it came by: body (bounded) → V2 request → model input
 /// → model on a worker thread → V2 response in the framing the client used or asked for.
@@ -46,7 +47,8 @@ struct InferenceHandler: Sendable {
         let limit = configuration.maxBodyBytes
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw EndpointError(
-                .contentTooLarge, "request body of \(declared) bytes exceeds the limit of \(limit) bytes")
+                .contentTooLarge, "request body of \(declared) bytes exceeds the limit of \(limit) bytes",
+                headers: ServerLimits.closeConnection)
         }
         let contentType = request.headers[.contentType]
         let headerLength = request.headers[Self.inferenceHeaderContentLength]
@@ -59,11 +61,24 @@ struct InferenceHandler: Sendable {
 
         let buffer: ByteBuffer
         do {
-            // `collect(upTo:)` stops reading as soon as the limit is passed: bodies are never buffered unbounded.
-            buffer = try await request.body.collect(upTo: limit)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            // NIO's too-many-bytes error, which Hummingbird maps to 413.
-            throw EndpointError(.contentTooLarge, "request body exceeds the limit of \(limit) bytes")
+            // Stops reading as soon as the limit or the body timeout is passed: bodies are never buffered unbounded.
+            buffer = try await ServerLimits.collectBody(request, limit: limit, timeout: configuration.limits.bodyTimeout)
+        } catch {
+            // Each refusal closes the connection after the answer (the rest of the body is dropped).
+            switch error {
+            case .tooLarge:
+                throw EndpointError(
+                    .contentTooLarge, "request body exceeds the limit of \(limit) bytes", headers: ServerLimits.closeConnection)
+            case .timedOut(let after):
+                throw EndpointError(
+                    .requestTimeout, "the request body did not arrive within \(after)", headers: ServerLimits.closeConnection)
+            case .malformed(let reason):
+                throw EndpointError(
+                    .badRequest, "the request body's framing is invalid (\(reason))", headers: ServerLimits.closeConnection)
+            case .failed(let reason):
+                throw EndpointError(
+                    .badRequest, "the request body could not be read (\(reason))", headers: ServerLimits.closeConnection)
+            }
         }
         let body = Array(buffer.readableBytesView)
 
@@ -72,8 +87,16 @@ struct InferenceHandler: Sendable {
         do {
             framing = try MessageFraming(
                 contentType: contentType, inferenceHeaderContentLength: headerLength, bodyLength: body.count)
+            // Strict RFC 8259 for the JSON part (JSONDecoder accepts trailing commas); top level an object.
+            do {
+                try StrictJSON.validateObject(Array(body.prefix(framing.jsonLength ?? body.count)))
+            } catch {
+                throw EndpointError.badRequest("invalid JSON: \(error.message)")
+            }
             v2 = try InferenceRequest(decoding: body, framing: framing)
-        } catch {
+        } catch let error as EndpointError {
+            throw error
+        } catch let error as InferenceProtocolError {
             throw EndpointError(error.code == .unsupportedMediaType ? .unsupportedMediaType : .badRequest, error.message)
         }
 
@@ -83,6 +106,13 @@ struct InferenceHandler: Sendable {
                 from: v2, maxImagePixels: configuration.maxImagePixels, maxClicks: configuration.maxClicks)
         } catch {
             throw EndpointError.badRequest(error.message)
+        }
+        let width = Double(input.image.width)
+        let height = Double(input.image.height)
+        for (row, click) in input.clicks.enumerated()
+        where !(click.x >= 0 && click.y >= 0 && click.x < width && click.y < height) {
+            throw EndpointError.badRequest(
+                "clicks row \(row) (\(click.x), \(click.y)) is outside the \(input.image.width)×\(input.image.height) image tensor")
         }
         let binary = try Self.binaryOutput(v2, framing: framing)
 

@@ -12,16 +12,20 @@ import Logging
 /// a function error (200 + `X-Amz-Function-Error`) or a malformed result → 502
 /// `{"message":"Internal server error"}` (API Gateway's body); no answer within the integration
 /// timeout → 504 `integration_timeout`; proxy unreachable → 503 `proxy_unavailable`; Invoke API
-/// refusals → 413 (6 MB payload limit), 429, or 502.
+/// refusals → 413 (6 MB payload limit), 429, or 502. After `breaker.threshold` consecutive
+/// timeouts or refused connections the breaker opens: calls answer 503 `proxy_unavailable` with
+/// `Retry-After` at once, until a probe after the cooldown gets an answer.
 struct LambdaInvoker: Sendable {
     let client: CurlClient
     let integration: GatewayConfiguration.Integration
+    let breaker: CircuitBreaker
     /// `{invokeURL}/2015-03-31/functions/{functionName}/invocations`, computed once.
     let invocationURL: String
 
-    init(client: CurlClient, integration: GatewayConfiguration.Integration) {
+    init(client: CurlClient, integration: GatewayConfiguration.Integration, breaker: CircuitBreaker = CircuitBreaker()) {
         self.client = client
         self.integration = integration
+        self.breaker = breaker
         let name = integration.functionName.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? ""
         invocationURL = "\(integration.baseURL)/2015-03-31/functions/\(name)/invocations"
     }
@@ -41,10 +45,22 @@ struct LambdaInvoker: Sendable {
                 HTTPHeaderField("X-Request-Id", requestID),
             ],
             body: payload, connectTimeout: integration.connectTimeout, timeout: integration.timeout)
+        if case .reject(let wait) = breaker.acquire() {
+            let seconds = CircuitBreaker.retryAfterSeconds(wait)
+            throw GatewayError(
+                .serviceUnavailable, code: "proxy_unavailable",
+                message: "the proxy function failed repeatedly; retry after \(seconds) s",
+                headers: [.retryAfter: String(seconds)])
+        }
         let answer: CurlResponse
         do {
             answer = try await client.execute(request)
+            breaker.recordSuccess()
         } catch {
+            switch error.code {
+            case .timedOut, .connectionRefused, .couldNotResolve: breaker.recordFailure()
+            default: breaker.recordNeutral()
+            }
             switch error.code {
             case .timedOut:
                 logger.warning("proxy timed out")
@@ -53,7 +69,8 @@ struct LambdaInvoker: Sendable {
             case .connectionRefused, .couldNotResolve:
                 logger.warning("proxy unreachable", metadata: ["error": .string(error.message)])
                 throw GatewayError(
-                    .serviceUnavailable, code: "proxy_unavailable", message: "the proxy function is unreachable")
+                    .serviceUnavailable, code: "proxy_unavailable", message: "the proxy function is unreachable",
+                    headers: [.retryAfter: "1"])
             default:
                 logger.warning("proxy transport error", metadata: ["error": .string(error.message)])
                 throw GatewayError(.badGateway, code: "proxy_error", message: "the proxy function failed")

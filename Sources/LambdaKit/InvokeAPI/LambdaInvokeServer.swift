@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import ServerLimits
 
 /// Configuration of the local Lambda Invoke API server (`proxy serve`).
 public struct LambdaInvokeServerConfiguration: Sendable {
@@ -21,6 +22,8 @@ public struct LambdaInvokeServerConfiguration: Sendable {
     public var functionTimeout: Duration
     /// The label in the "… listening on HOST:PORT" log line.
     public var serviceName: String
+    /// Connection limits and timeouts (header, idle, body; open connections; header size).
+    public var limits = ServerLimits()
 
     /// Creates a configuration.
     public init(
@@ -85,10 +88,12 @@ public func buildInvokeApplication<Handler: LambdaHandler>(
     router.post("/2015-03-31/functions/:name/invocations") { request, context in
         await invoke(request: request, context: context, handler: handler, configuration: configuration, logger: logger)
     }
+    var server = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil)
+    configuration.limits.apply(to: &server, logger: logger)
     return Application(
         router: router,
-        configuration: ApplicationConfiguration(
-            address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        server: configuration.limits.http1(errorBody: { _, _, message in serviceErrorBody(message) }),
+        configuration: server,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.info("\(configuration.serviceName) listening on \(host):\(port)")
@@ -106,14 +111,24 @@ private func invoke<Handler: LambdaHandler>(
     if let expected = configuration.functionName, functionName(from: name) != expected {
         return serviceError(.notFound, "ResourceNotFoundException", "Function not found: \(name)")
     }
-    if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxPayloadBytes {
-        return tooLarge(configuration.maxPayloadBytes)
-    }
     let body: ByteBuffer
     do {
-        body = try await request.body.collect(upTo: configuration.maxPayloadBytes)
+        // Each refusal closes the connection after the answer (the rest of the body is dropped).
+        body = try await ServerLimits.collectBody(
+            request, limit: configuration.maxPayloadBytes, timeout: configuration.limits.bodyTimeout)
     } catch {
-        return tooLarge(configuration.maxPayloadBytes)
+        var refusal: Response
+        switch error {
+        case .tooLarge: refusal = tooLarge(configuration.maxPayloadBytes)
+        case .timedOut(let after):
+            refusal = serviceError(.requestTimeout, "RequestTimeoutException", "the request body did not arrive within \(after)")
+        case .malformed(let reason):
+            refusal = serviceError(.badRequest, "InvalidRequestContentException", "the request body's framing is invalid (\(reason))")
+        case .failed(let reason):
+            refusal = serviceError(.badRequest, "InvalidRequestContentException", "the request body could not be read (\(reason))")
+        }
+        refusal.headers[.connection] = "close"
+        return refusal
     }
     switch request.headers[HTTPField.Name(LambdaInvokeHeader.invocationType)!] ?? "RequestResponse" {
     case "RequestResponse": break
@@ -167,7 +182,8 @@ private func tooLarge(_ limit: Int) -> Response {
         "Request must be smaller than \(limit) bytes for the InvokeFunction operation")
 }
 
-private func serviceError(_ status: HTTPResponse.Status, _ type: String, _ message: String) -> Response {
+/// AWS's service-error body `{"Type":"User","message":…}`.
+private func serviceErrorBody(_ message: String) -> [UInt8] {
     struct Body: Encodable {
         var type: String
         var message: String
@@ -178,7 +194,11 @@ private func serviceError(_ status: HTTPResponse.Status, _ type: String, _ messa
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    let bytes = (try? encoder.encode(Body(type: "User", message: message))).map { [UInt8]($0) } ?? []
+    return (try? encoder.encode(Body(type: "User", message: message))).map { [UInt8]($0) } ?? []
+}
+
+private func serviceError(_ status: HTTPResponse.Status, _ type: String, _ message: String) -> Response {
+    let bytes = serviceErrorBody(message)
     var headers: HTTPFields = [.contentType: "application/json"]
     headers[HTTPField.Name(LambdaInvokeHeader.errorType)!] = type
     return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

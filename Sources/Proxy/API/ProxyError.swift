@@ -10,12 +10,15 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: String
     /// A human-readable explanation.
     public var message: String
+    /// Seconds for a `Retry-After` header (503 `busy`, `model_unavailable`); nil: none.
+    public var retryAfterSeconds: Int?
 
     /// Creates an error.
-    public init(status: Int, code: String, message: String) {
+    public init(status: Int, code: String, message: String, retryAfterSeconds: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     /// `status code: message`.
@@ -81,13 +84,32 @@ public struct ProxyError: Error, Sendable, Equatable, CustomStringConvertible {
         .init(status: 422, code: code, message: message)
     }
 
+    // MARK: image.url
+
+    /// 422: `image.url` is not on the allowlist, or resolves to an address that is not allowed.
+    static func urlNotAllowed(_ message: String) -> ProxyError {
+        .init(status: 422, code: "url_not_allowed", message: message)
+    }
+    /// 422: fetching `image.url` failed (the upstream status, a redirect, a refused connection).
+    static func imageFetchFailed(_ message: String) -> ProxyError {
+        .init(status: 422, code: "image_fetch_failed", message: message)
+    }
+    /// 504: `image.url` did not answer within the fetch timeout.
+    static func imageFetchTimeout(_ message: String) -> ProxyError {
+        .init(status: 504, code: "image_fetch_timeout", message: message)
+    }
+    /// 503: too many images are being decoded now; retry after `seconds`.
+    static func busy(_ message: String, retryAfter seconds: Int = 1) -> ProxyError {
+        .init(status: 503, code: "busy", message: message, retryAfterSeconds: seconds)
+    }
+
     // MARK: 5xx: the model
 
     /// 502: the endpoint answered with an error or an unreadable response.
     static func modelError(_ message: String) -> ProxyError { .init(status: 502, code: "model_error", message: message) }
     /// 503: the endpoint cannot be reached or is not ready.
-    static func modelUnavailable(_ message: String) -> ProxyError {
-        .init(status: 503, code: "model_unavailable", message: message)
+    static func modelUnavailable(_ message: String, retryAfter seconds: Int = 1) -> ProxyError {
+        .init(status: 503, code: "model_unavailable", message: message, retryAfterSeconds: seconds)
     }
     /// 504: the endpoint did not answer in time.
     static func modelTimeout(_ message: String) -> ProxyError {

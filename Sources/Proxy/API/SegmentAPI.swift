@@ -12,7 +12,8 @@ public struct SegmentRequestBody: Sendable, Codable, Equatable {
         public var data: String?
         /// The `imageId` of an earlier response: `sha256:<64 hex digits>`.
         public var id: String?
-        /// An image URL (not enabled: answers 422 `url_not_enabled`).
+        /// An image URL, fetched when it matches the deployment's allowlist (`proxy serve
+        /// --image-url-allow`); without an allowlist it answers 422 `url_not_enabled`.
         public var url: String?
 
         /// Creates an image reference.

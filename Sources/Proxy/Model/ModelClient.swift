@@ -29,6 +29,9 @@ public struct ModelClient: Sendable {
     public let connectTimeout: Duration
     /// When set, calls go to this SageMaker endpoint's Runtime API URL, signed with SigV4.
     public let sagemaker: SageMakerRuntimeTarget?
+    /// Opens after consecutive timeouts or refused connections: calls then fail at once with 503
+    /// `model_unavailable` and `Retry-After` instead of waiting for their own timeout.
+    public let breaker: CircuitBreaker
     private let credentials: @Sendable () throws(SigV4Error) -> AWSCredentials
 
     /// Creates a client for a SageMaker endpoint: posts to `sagemaker.invocationsURL`, signed with
@@ -36,6 +39,7 @@ public struct ModelClient: Sendable {
     /// Lambda sets).
     public init(
         sagemaker: SageMakerRuntimeTarget, client: CurlClient, connectTimeout: Duration = .seconds(2),
+        breaker: CircuitBreaker = CircuitBreaker(),
         credentials: @escaping @Sendable () throws(SigV4Error) -> AWSCredentials = { () throws(SigV4Error) in
             try AWSCredentials.fromEnvironment()
         }
@@ -44,6 +48,7 @@ public struct ModelClient: Sendable {
         self.client = client
         self.connectTimeout = connectTimeout
         self.sagemaker = sagemaker
+        self.breaker = breaker
         self.credentials = credentials
     }
 
@@ -53,7 +58,9 @@ public struct ModelClient: Sendable {
 
     /// Creates a client for `url`: a base URL (`http://host:port`) gets `/invocations` appended; a
     /// URL whose path already ends in `/invocations` or `/infer` is used as is.
-    public init(url: String, client: CurlClient, connectTimeout: Duration = .seconds(2)) {
+    public init(
+        url: String, client: CurlClient, connectTimeout: Duration = .seconds(2), breaker: CircuitBreaker = CircuitBreaker()
+    ) {
         var url = url
         while url.hasSuffix("/") { url.removeLast() }
         if !url.hasSuffix("/invocations") && !url.hasSuffix("/infer") { url += "/invocations" }
@@ -61,6 +68,7 @@ public struct ModelClient: Sendable {
         self.client = client
         self.connectTimeout = connectTimeout
         self.sagemaker = nil
+        self.breaker = breaker
         self.credentials = { () throws(SigV4Error) in throw .missingCredentials("not a SageMaker client") }
     }
 
@@ -87,7 +95,9 @@ public struct ModelClient: Sendable {
     ///   - cropHeight: expected map height.
     ///   - timeout: the whole request's limit.
     /// - Throws: `ProxyError`: 503 `model_unavailable` when the endpoint cannot be reached or answers
-    ///   503 (loading, overloaded); 504 `model_timeout` when it does not answer within `timeout`;
+    ///   503 (loading, overloaded), or at once while the circuit breaker is open (after
+    ///   consecutive timeouts or refused connections; `Retry-After` set); 504 `model_timeout` when it
+    ///   does not answer within `timeout`;
     ///   502 `model_error` for any other error status (with the endpoint's message) or a response
     ///   that is not a V2 answer with a `mask_prob` of the crop's size.
     public func infer(
@@ -109,10 +119,21 @@ public struct ModelClient: Sendable {
         let request = CurlRequest(
             method: "POST", url: url, headers: headers,
             body: message.body, connectTimeout: connectTimeout, timeout: timeout, maxResponseBytes: 64 << 20)
+        if case .reject(let wait) = breaker.acquire() {
+            let seconds = CircuitBreaker.retryAfterSeconds(wait)
+            throw .modelUnavailable(
+                "the model endpoint failed repeatedly (timeouts or refused connections); retry after \(seconds) s",
+                retryAfter: seconds)
+        }
         let response: CurlResponse
         do {
             response = try await client.execute(request)
+            breaker.recordSuccess()
         } catch {
+            switch error.code {
+            case .timedOut, .connectionRefused, .couldNotResolve: breaker.recordFailure()
+            default: breaker.recordNeutral()
+            }
             switch error.code {
             case .connectionRefused, .couldNotResolve:
                 throw .modelUnavailable("the model endpoint cannot be reached")
@@ -120,7 +141,7 @@ public struct ModelClient: Sendable {
                 throw .modelTimeout("the model endpoint did not answer within \(timeout)")
             case .responseTooLarge:
                 throw .modelError("the model endpoint's answer is too large")
-            case .invalidRequest, .httpStatus, .transport:
+            case .invalidRequest, .httpStatus, .transport, .addressNotAllowed:
                 throw .modelError("the model endpoint call failed: \(error.message)")
             }
         }

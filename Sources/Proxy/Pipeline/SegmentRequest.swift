@@ -9,6 +9,8 @@ public struct SegmentRequest: Sendable {
         case data([UInt8])
         /// The `imageId` of an earlier response.
         case id(String)
+        /// A URL to fetch (checked against the allowlist when fetched, see `ImageURLPolicy`).
+        case url(String)
     }
 
     /// The image source.
@@ -37,11 +39,17 @@ public struct SegmentRequest: Sendable {
     /// Parses a body: JSON syntax and types, the image source, the counts and kinds of points and
     /// outputs. Checks that need the image size are in `validate(width:height:)`.
     ///
-    /// - Throws: `ProxyError` 400 `invalid_json` / `invalid_request` / `invalid_base64`, or 422
-    ///   `missing_image`, `ambiguous_image`, `url_not_enabled`, `invalid_image_id`,
+    /// - Throws: `ProxyError` 400 `invalid_json` (not strict RFC 8259 JSON, or not an object) /
+    ///   `invalid_request` / `invalid_base64`, or 422 `missing_image`, `ambiguous_image`, `invalid_image_id`,
     ///   `invalid_extreme_points`, `invalid_click`, `too_many_clicks`, `invalid_outputs`,
     ///   `unknown_output`, `invalid_polygon_tolerance`, `invalid_previous_mask`.
     public static func parse(_ body: [UInt8], maxClicks: Int) throws(ProxyError) -> SegmentRequest {
+        do {
+            // JSONDecoder accepts trailing commas and other JSON5 leniencies: check RFC 8259 first.
+            try StrictJSON.validateObject(body)
+        } catch {
+            throw .invalidJSON(error.message)
+        }
         let wire: SegmentRequestBody
         do {
             wire = try JSONDecoder().decode(SegmentRequestBody.self, from: Data(body))
@@ -77,8 +85,7 @@ public struct SegmentRequest: Sendable {
             }
             source = .id(id.lowercased())
         } else {
-            throw .unprocessable(
-                "url_not_enabled", "image.url is not enabled on this deployment; send image.data or image.id")
+            source = .url(image.url ?? "")
         }
 
         guard let rawPoints = wire.extremePoints else {

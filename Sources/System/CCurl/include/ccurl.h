@@ -30,6 +30,15 @@ CURLcode ccurl_setopt_header_function(CURL *handle, ccurl_data_callback callback
 /// CURLOPT_XFERINFOFUNCTION.
 CURLcode ccurl_setopt_xferinfo_function(CURL *handle, ccurl_xferinfo_callback callback);
 
+/// The pre-request callback type (CURLOPT_PREREQFUNCTION, libcurl ≥ 7.80): called once the
+/// connection is set up (or reused), with the connected peer's address, before the request is sent;
+/// returning CURL_PREREQFUNC_ABORT aborts the transfer with CURLE_ABORTED_BY_CALLBACK.
+typedef int (*ccurl_prereq_callback)(void *user, char *primary_ip, char *local_ip, int primary_port,
+                                     int local_port);
+
+/// CURLOPT_PREREQFUNCTION.
+CURLcode ccurl_setopt_prereq_function(CURL *handle, ccurl_prereq_callback callback);
+
 /// curl_easy_getinfo for CURLINFO_LONG values.
 CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 /// curl_easy_getinfo for CURLINFO_OFF_T values.
