@@ -144,8 +144,8 @@ struct LimitsTests {
             folder: try #require(Self.folder), gatewayArguments: ["--header-timeout", "2", "--idle-timeout", "2"])) { stack in
             let result = try await httpProbe(["slow", "127.0.0.1", String(stack.gateway.port), "300", "8", "/healthz"])
             #expect(result["closed"] as? Int == 300, "\(result)")
-            // Opened within about a second, closed 2 s after: well before the 8 s the probe waits.
-            #expect((result["last_close"] as? Double ?? 99) < 6, "\(result)")
+            // Opened within about a second, closed 2 s after: before the 8 s the probe waits (slack for a loaded machine).
+            #expect((result["last_close"] as? Double ?? 99) < 7.5, "\(result)")
             #expect((result["first_close"] as? Double ?? 0) >= 1.5, "\(result)")
             let tried = result["health_tried"] as? Int ?? 0
             #expect(tried >= 3 && result["health_ok"] as? Int == tried, "\(result)")
