@@ -50,6 +50,22 @@ struct ImageURLPolicyTests {
         }
     }
 
+    @Test("FEWCLICK_IMAGE_URL_ALLOW (what the Lambda reads) is a comma-separated list; a bad entry stops start-up")
+    func environment() throws {
+        let configuration = try ProxyConfiguration.fromEnvironment([
+            "FEWCLICK_IMAGE_URL_ALLOW": "https://my-bucket.s3.us-east-1.amazonaws.com/images/ , http://127.0.0.1:9000/",
+            "FEWCLICK_IMAGE_URL_MAX_BYTES": "1000", "FEWCLICK_IMAGE_URL_TIMEOUT_MS": "1500",
+        ])
+        #expect(configuration.imageURLPolicy.rules.map(\.description) == [
+            "https://my-bucket.s3.us-east-1.amazonaws.com:443/images/", "http://127.0.0.1:9000/",
+        ])
+        #expect(configuration.imageURLMaxBytes == 1000 && configuration.imageURLTimeout == .milliseconds(1500))
+        #expect(try ProxyConfiguration.fromEnvironment([:]).imageURLPolicy.isEnabled == false)
+        #expect(throws: ProxyConfiguration.Invalid.self) {
+            try ProxyConfiguration.fromEnvironment(["FEWCLICK_IMAGE_URL_ALLOW": "https://ok.example/,ftp://bad/"])
+        }
+    }
+
     @Test("connected addresses: public unicast only, unless the entry names that IP literal")
     func addresses() throws {
         let name = try #require(policy.match("https://my-bucket.s3.us-east-1.amazonaws.com/images/a.jpg"))
