@@ -154,6 +154,23 @@ struct LimitsTests {
     }
 
     @Test(
+        "--max-connections caps open connections: a client beyond the cap waits until a held one is closed",
+        .enabled(if: enabled, "executables not built or python3 missing"))
+    func connectionCap() async throws {
+        try await withStack(try await Stack.start(
+            folder: try #require(Self.folder),
+            gatewayArguments: ["--max-connections", "5", "--header-timeout", "2", "--idle-timeout", "2"])) { stack in
+            // 5 trickling connections hold every slot until their header timeout (2 s) closes them.
+            let result = try await httpProbe(["slow", "127.0.0.1", String(stack.gateway.port), "5", "6", "/healthz"])
+            #expect(result["closed"] as? Int == 5, "\(result)")
+            let tried = result["health_tried"] as? Int ?? 0
+            #expect(tried >= 1 && result["health_ok"] as? Int == tried, "\(result)")
+            // The first health check (at 0.5 s) is accepted only once the slow ones are closed (2 s).
+            #expect((result["health_max_seconds"] as? Double ?? 0) >= 1.0, "\(result)")
+        }
+    }
+
+    @Test(
         "8 concurrent near-limit PNGs: the proxy's RSS stays under its bound and the extra decodes get 503 busy",
         .enabled(if: enabled, "executables not built or python3 missing"))
     func concurrentLargeDecodes() async throws {
