@@ -27,7 +27,11 @@ final class ChildProcess: @unchecked Sendable {
         }
         process.terminationHandler = { [weak self] process in
             guard let self else { return }
+            // The handler may not have seen the last bytes yet: read what is left (the child has exited,
+            // so its end of the pipe is closed and this returns).
             pipe.fileHandleForReading.readabilityHandler = nil
+            let rest = pipe.fileHandleForReading.readDataToEndOfFile()
+            self.lock.withLock { self.errorOutput.append(rest) }
             let continuation = self.lock.withLock { () -> CheckedContinuation<Int32, Never>? in
                 self.status = process.terminationStatus
                 defer { self.exit = nil }
