@@ -114,6 +114,20 @@ public struct ClickSimulator: Sendable {
         return Click(x: Double(index % w) + 0.5, y: Double(index / w) + 0.5, kind: positive ? .positive : .negative)
     }
 
+    /// Whether a labeler who sees `hint` (the answer's next-click hint) would place it: its pixel
+    /// lies in the current error with the hint's sign (a positive hint on a false negative, a
+    /// negative hint on a false positive), outside the ignore mask, and is not already clicked.
+    public func agrees(hint: Click, prediction: Mask, clicked: [Click]) -> Bool {
+        precondition(prediction.width == width && prediction.height == height, "prediction size mismatch")
+        guard hint.kind != .extreme, hint.x.isFinite, hint.y.isFinite else { return false }
+        let (x, y) = hint.point.pixel
+        guard x >= 0, y >= 0, x < width, y < height else { return false }
+        if let ignore, ignore[x, y] { return false }
+        guard !clicked.contains(where: { $0.point.pixel == (x, y) }) else { return false }
+        let truth = groundTruth[x, y], predicted = prediction[x, y]
+        return hint.kind == .positive ? (truth && !predicted) : (!truth && predicted)
+    }
+
     /// The first pixel (row-major) of maximal distance to the outside of `region` (padded by one pixel
     /// of zeros), after zeroing the distance at `clicked` pixels; nil when the region is empty.
     /// Distances are squared, in pixels².

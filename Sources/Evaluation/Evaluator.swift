@@ -16,14 +16,17 @@ public struct EvaluationOptions: Sendable {
     public var limit: Int?
     /// Worker threads (objects evaluated in parallel); results do not depend on it.
     public var jobs: Int
+    /// The hint-following labeler: every call asks for the next-click hint, and the labeler places
+    /// the hint whenever it agrees with the true error (`ClickSimulator.agrees`), else the standard click.
+    public var followHints: Bool
 
-    /// Creates options; defaults follow DESIGN.md (extreme, 20 clicks, pert 0, seed 0, all CPUs).
+    /// Creates options; defaults follow DESIGN.md (extreme, 20 clicks, pert 0, seed 0, all CPUs, no hints).
     public init(
         proto: EvaluationProtocol = .extreme, maxClicks: Int = 20, perturbation: Int = 0, seed: UInt64 = 0,
-        limit: Int? = nil, jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+        limit: Int? = nil, jobs: Int = ProcessInfo.processInfo.activeProcessorCount, followHints: Bool = false
     ) {
         self.proto = proto; self.maxClicks = maxClicks; self.perturbation = perturbation
-        self.seed = seed; self.limit = limit; self.jobs = jobs
+        self.seed = seed; self.limit = limit; self.jobs = jobs; self.followHints = followHints
     }
 }
 
@@ -62,14 +65,18 @@ public struct InstanceResult: Sendable, Codable, Equatable {
     public var firstLatencyMicros: UInt64
     /// Latencies of the corrective calls, µs, in order.
     public var correctiveLatencyMicros: [UInt64]
+    /// With `EvaluationOptions.followHints`: how many corrective clicks were the model's hint
+    /// (the others were standard clicks); nil otherwise.
+    public var hintsFollowed: Int?
 
     /// Creates a result.
     public init(
         instance: String, iou: [Double], clicks: [ClickRecord], exhaustedAt: Int?,
-        firstLatencyMicros: UInt64, correctiveLatencyMicros: [UInt64]
+        firstLatencyMicros: UInt64, correctiveLatencyMicros: [UInt64], hintsFollowed: Int? = nil
     ) {
         self.instance = instance; self.iou = iou; self.clicks = clicks; self.exhaustedAt = exhaustedAt
         self.firstLatencyMicros = firstLatencyMicros; self.correctiveLatencyMicros = correctiveLatencyMicros
+        self.hintsFollowed = hintsFollowed
     }
 }
 
@@ -136,7 +143,8 @@ public enum Evaluator {
         }
         let simulator = ClickSimulator(groundTruth: gt, ignore: ignore)
         let session = segmenter.makeSession(
-            key: "eval/\(options.seed)/\(instance.id)", image: image, width: gt.width, height: gt.height)
+            key: "eval/\(options.seed)/\(instance.id)", image: image, width: gt.width, height: gt.height,
+            suggest: options.followHints)
 
         func predict(_ clicks: [Click]) throws -> Prediction {
             let p = try session.predict(clicks: clicks)
@@ -150,6 +158,8 @@ public enum Evaluator {
         var curve: [Double] = []
         var latencies: [UInt64] = []
         var prediction: Mask
+        var hint: Click?
+        var hintsFollowed = 0
         switch options.proto {
         case .extreme:
             var rng = SplitMix64(seed: options.seed, instance: instance.id)
@@ -160,21 +170,28 @@ public enum Evaluator {
             let p = try predict(clicks)
             latencies.append(LatencyHistogram.microseconds(p.latency))
             prediction = p.mask
+            hint = p.suggestion
         case .clicks:
             prediction = Mask(width: gt.width, height: gt.height)
         }
         curve.append(prediction.iou(gt, ignoring: ignore))
         var exhaustedAt: Int?
         for _ in 1...options.maxClicks {
-            guard exhaustedAt == nil, let click = simulator.nextClick(prediction: prediction, clicked: clicks) else {
+            guard exhaustedAt == nil, let standard = simulator.nextClick(prediction: prediction, clicked: clicks) else {
                 if exhaustedAt == nil { exhaustedAt = curve.count - 1 }
                 curve.append(curve[curve.count - 1])
                 continue
+            }
+            var click = standard
+            if let hint, simulator.agrees(hint: hint, prediction: prediction, clicked: clicks) {
+                click = hint
+                hintsFollowed += 1
             }
             clicks.append(click)
             let p = try predict(clicks)
             latencies.append(LatencyHistogram.microseconds(p.latency))
             prediction = p.mask
+            hint = p.suggestion
             curve.append(prediction.iou(gt, ignoring: ignore))
         }
         if options.proto == .clicks && latencies.isEmpty {
@@ -182,7 +199,8 @@ public enum Evaluator {
         }
         return InstanceResult(
             instance: instance.id, iou: curve, clicks: clicks.map(ClickRecord.init), exhaustedAt: exhaustedAt,
-            firstLatencyMicros: latencies[0], correctiveLatencyMicros: Array(latencies.dropFirst()))
+            firstLatencyMicros: latencies[0], correctiveLatencyMicros: Array(latencies.dropFirst()),
+            hintsFollowed: options.followHints ? hintsFollowed : nil)
     }
 }
 

@@ -63,15 +63,18 @@ public struct SegmentRequestBody: Sendable, Encodable {
     public var previousMask: COCORLE?
     /// Requested encodings.
     public var outputs: [String]
+    /// Ask for the next-click hint (`suggestion`); omitted when nil.
+    public var suggest: Bool?
 
     /// A request for all `clicks` so far (extreme points among them go to `extremePoints`, the others
-    /// to `clicks`), asking for the RLE only.
-    public init(image: ImageReference, clicks: [Click], previousMask: COCORLE?) {
+    /// to `clicks`), asking for the RLE only (and with `suggest`, the next-click hint).
+    public init(image: ImageReference, clicks: [Click], previousMask: COCORLE?, suggest: Bool = false) {
         self.image = image
         extremePoints = clicks.filter { $0.kind == .extreme }.map { [$0.x, $0.y] }
         self.clicks = clicks.filter { $0.kind != .extreme }.map { WireClick(x: $0.x, y: $0.y, positive: $0.kind == .positive) }
         self.previousMask = previousMask
         outputs = ["rle"]
+        self.suggest = suggest ? true : nil
     }
 }
 
@@ -90,6 +93,18 @@ public struct SegmentResponseBody: Sendable, Decodable {
     public var height: Int
     /// The mask.
     public var mask: MaskBody
+    /// The next-click hint (image pixels), when asked for.
+    public var suggestion: Suggestion?
+
+    /// `{"x", "y", "positive"}`: a suggested corrective click.
+    public struct Suggestion: Sendable, Decodable {
+        /// Pixels.
+        public var x: Double
+        /// Pixels.
+        public var y: Double
+        /// True for "object", false for "background".
+        public var positive: Bool
+    }
 }
 
 /// `{"error": {"code", "message"}}`.
@@ -165,26 +180,33 @@ public final class GatewayObjectSession: @unchecked Sendable {
     var lastMask: COCORLE?
     /// Times the image had to be re-uploaded after a 404.
     public private(set) var resends = 0
+    /// Whether every call asks for the next-click hint.
+    let suggest: Bool
 
-    /// A session for one object on the image given by its file bytes.
-    public init(client: GatewayClient, imageBytes: [UInt8]) {
+    /// A session for one object on the image given by its file bytes; with `suggest`, every call
+    /// asks for the next-click hint.
+    public init(client: GatewayClient, imageBytes: [UInt8], suggest: Bool = false) {
         self.client = client
         self.imageBytes = imageBytes
+        self.suggest = suggest
     }
 
     /// The mask for all `clicks` so far (extreme points first).
     ///
     /// - Parameter since: the instant the request was due (open-loop load tests pass their
     ///   schedule, so queueing delays count); nil: when this call starts.
-    /// - Returns: the mask and the latency from `since` to the arrival of the (last) response,
-    ///   including a 404 resend, excluding RLE decoding.
+    /// - Returns: the mask, the hint when asked for and given, and the latency from `since` to the
+    ///   arrival of the (last) response, including a 404 resend, excluding RLE decoding.
     /// - Throws: `GatewayError` for an error response (other than one recovered 404), a transport
     ///   failure, or a response without an RLE / with an undecodable one.
-    public func predict(clicks: [Click], since: ContinuousClock.Instant? = nil) async throws(GatewayError) -> (mask: Mask, latency: Duration) {
+    public func predict(clicks: [Click], since: ContinuousClock.Instant? = nil) async throws(GatewayError)
+        -> (mask: Mask, latency: Duration, suggestion: Click?)
+    {
         let clock = ContinuousClock()
         let start = since ?? clock.now
         var body = SegmentRequestBody(
-            image: imageId.map { .id($0) } ?? .data(imageBytes), clicks: clicks, previousMask: lastMask)
+            image: imageId.map { .id($0) } ?? .data(imageBytes), clicks: clicks, previousMask: lastMask,
+            suggest: suggest)
         var response: SegmentResponseBody
         do {
             response = try await client.segment(body)
@@ -206,7 +228,8 @@ public final class GatewayObjectSession: @unchecked Sendable {
         }
         imageId = response.imageId
         lastMask = rle
-        return (mask, latency)
+        let suggestion = response.suggestion.map { Click(x: $0.x, y: $0.y, kind: $0.positive ? .positive : .negative) }
+        return (mask, latency, suggestion)
     }
 }
 
@@ -224,8 +247,8 @@ public struct GatewaySegmenter: InteractiveSegmenter {
     public var label: String { client.endpoint }
 
     /// A session that uploads `image.bytes`.
-    public func makeSession(key: String, image: LoadedImage, width: Int, height: Int) -> any SegmenterSession {
-        Session(remote: GatewayObjectSession(client: client, imageBytes: image.bytes))
+    public func makeSession(key: String, image: LoadedImage, width: Int, height: Int, suggest: Bool) -> any SegmenterSession {
+        Session(remote: GatewayObjectSession(client: client, imageBytes: image.bytes, suggest: suggest))
     }
 
     final class Session: SegmenterSession {
@@ -238,8 +261,8 @@ public struct GatewaySegmenter: InteractiveSegmenter {
                 var attempt = 0
                 while true {
                     do {
-                        let (mask, latency) = try await remote.predict(clicks: clicks)
-                        return Prediction(mask: mask, latency: latency)
+                        let (mask, latency, suggestion) = try await remote.predict(clicks: clicks)
+                        return Prediction(mask: mask, latency: latency, suggestion: suggestion)
                     } catch let error as GatewayError where (error.status == 429 || error.status == 503) && attempt < 5 {
                         attempt += 1
                         try? await Task.sleep(for: .milliseconds(100 << attempt))

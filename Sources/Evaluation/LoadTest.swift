@@ -295,7 +295,7 @@ public enum LoadTest {
                 if !first && pastDeadline() { stats.abandoned(resends: remote.resends); return }
                 let mask: Mask
                 do {
-                    let (m, latency) = try await remote.predict(clicks: script.clicks, since: first ? scheduledAt : nil)
+                    let (m, latency, _) = try await remote.predict(clicks: script.clicks, since: first ? scheduledAt : nil)
                     stats.record(first: first, latency)
                     mask = m
                 } catch {

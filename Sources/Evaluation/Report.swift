@@ -44,10 +44,16 @@ public struct EvaluationReport: Sendable, Codable {
     public var wallSeconds: Double
     /// Per-object IoU curves and clicks.
     public var instances: [InstanceResult]
+    /// With the hint-following labeler (`--follow-hints`): corrective clicks that were the model's
+    /// hint, and corrective clicks in all; nil otherwise.
+    public var hintsFollowed: Int?
+    /// Corrective clicks made (with `hintsFollowed`), the denominator of the hint share.
+    public var correctiveClicks: Int?
 
     enum CodingKeys: String, CodingKey {
         case dataset, label, proto = "protocol", maxClicks, perturbation, seed, jobs, count, meanIoU,
-             noc85, noc90, nof85, nof90, firstMaskLatency, correctiveLatency, wallSeconds, instances
+             noc85, noc90, nof85, nof90, firstMaskLatency, correctiveLatency, wallSeconds, instances,
+             hintsFollowed, correctiveClicks
     }
 
     /// Computes the figures from per-object results.
@@ -76,6 +82,10 @@ public struct EvaluationReport: Sendable, Codable {
         }
         noc85 = noc(0.85); noc90 = noc(0.90)
         nof85 = nof(0.85); nof90 = nof(0.90)
+        if options.followHints {
+            hintsFollowed = instances.reduce(0) { $0 + ($1.hintsFollowed ?? 0) }
+            correctiveClicks = instances.reduce(0) { $0 + $1.clicks.filter { $0.kind != "extreme" }.count }
+        }
         firstMaskLatency = LatencySummary(microseconds: instances.map(\.firstLatencyMicros))
         correctiveLatency = LatencySummary(microseconds: instances.flatMap(\.correctiveLatencyMicros))
     }
@@ -102,6 +112,10 @@ public struct EvaluationReport: Sendable, Codable {
         }
         latency("first mask", firstMaskLatency)
         latency("corrective", correctiveLatency)
+        if let hintsFollowed, let correctiveClicks {
+            let share = correctiveClicks > 0 ? 100 * Double(hintsFollowed) / Double(correctiveClicks) : 0
+            lines.append("| hints followed (of corrective clicks) | \(hintsFollowed) of \(correctiveClicks) (\(String(format: "%.1f", share)) %) |")
+        }
         lines.append("")
         // The same figures as one row of BASELINES.md's table.
         let header = meanIoU.map { "mIoU@\($0.clicks)" } + ["NoC@85", "NoC@90", "NoF@90"]

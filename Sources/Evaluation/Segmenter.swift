@@ -8,6 +8,15 @@ public struct Prediction: Sendable {
     public var mask: Mask
     /// How long the call took: the model call in-process, the whole HTTP request in gateway mode.
     public var latency: Duration
+    /// The answer's next-click hint (image pixels), when asked for and the model doubts some pixel.
+    public var suggestion: Click?
+
+    /// Creates a prediction.
+    public init(mask: Mask, latency: Duration, suggestion: Click? = nil) {
+        self.mask = mask
+        self.latency = latency
+        self.suggestion = suggestion
+    }
 }
 
 /// Where predictions come from: the model in-process (through the proxy's crop pipeline) or a
@@ -16,8 +25,9 @@ public protocol InteractiveSegmenter: Sendable {
     /// The model or service being evaluated, for reports.
     var label: String { get }
     /// Starts the labeling session of one object on `image` (`width` × `height` pixels).
-    /// `key` is unique per object within a run.
-    func makeSession(key: String, image: LoadedImage, width: Int, height: Int) -> any SegmenterSession
+    /// `key` is unique per object within a run. With `suggest`, every prediction asks for the
+    /// next-click hint.
+    func makeSession(key: String, image: LoadedImage, width: Int, height: Int, suggest: Bool) -> any SegmenterSession
 }
 
 /// The labeling session of one object: every call sends all clicks so far (extreme points first,
@@ -58,8 +68,8 @@ public struct InProcessSegmenter: InteractiveSegmenter {
     public var label: String { "\(model.name) \(model.version)" }
 
     /// A session on the decoded image (`image.rgb` must be set).
-    public func makeSession(key: String, image: LoadedImage, width: Int, height: Int) -> any SegmenterSession {
-        Session(model: model, settings: cropSettings, key: key, image: image.rgb)
+    public func makeSession(key: String, image: LoadedImage, width: Int, height: Int, suggest: Bool) -> any SegmenterSession {
+        Session(model: model, settings: cropSettings, key: key, image: image.rgb, suggest: suggest)
     }
 
     final class Session: SegmenterSession {
@@ -67,16 +77,18 @@ public struct InProcessSegmenter: InteractiveSegmenter {
         let settings: CropSettings
         let key: String
         let image: RGBImage?
+        let suggest: Bool
         var previous: Mask?
 
-        init(model: any SegmentationModel, settings: CropSettings, key: String, image: RGBImage?) {
-            self.model = model; self.settings = settings; self.key = key; self.image = image
+        init(model: any SegmentationModel, settings: CropSettings, key: String, image: RGBImage?, suggest: Bool) {
+            self.model = model; self.settings = settings; self.key = key; self.image = image; self.suggest = suggest
         }
 
         func predict(clicks: [Click]) throws -> Prediction {
             guard let image else { throw DatasetError("image not decoded for in-process evaluation") }
             let p = try InProcessSegmenter.predict(
-                model: model, settings: settings, image: image, clicks: clicks, previous: previous, sessionKey: key)
+                model: model, settings: settings, image: image, clicks: clicks, previous: previous, sessionKey: key,
+                suggest: suggest)
             previous = p.mask
             return p
         }
@@ -84,21 +96,29 @@ public struct InProcessSegmenter: InteractiveSegmenter {
 
     /// One call through the proxy's own pipeline (`Proxy.SegmentPipeline`): `CropPlan` for `clicks`
     /// (image coordinates), the crop, the clicks inside it and the previous mask in crop space, the
-    /// model, and the paste-back to a full-size mask thresholded at 0.5.
+    /// model, and the paste-back to a full-size mask thresholded at 0.5; with `suggest`, the model's
+    /// belief too and the proxy's next-click hint (`SegmentPipeline.suggestion`).
     ///
-    /// - Returns: the mask and the duration of the `segment` call alone.
+    /// - Returns: the mask, the hint, and the duration of the model call alone.
     /// - Throws: the model's `SegmentationError`, or the proxy's `ProxyError` when the model returns
     ///   a map of the wrong size.
     public static func predict(
         model: any SegmentationModel, settings: CropSettings, image: RGBImage, clicks: [Click], previous: Mask?,
-        sessionKey: String?
+        sessionKey: String?, suggest: Bool = false
     ) throws -> Prediction {
         let (plan, input) = SegmentPipeline.modelInput(
             image: image, clicks: clicks, previousMask: previous, settings: settings, sessionKey: sessionKey)
         let clock = ContinuousClock()
         let start = clock.now
-        let probability = try model.segment(input)
+        let output = suggest ? try model.segmentWithBelief(input) : SegmentationOutput(answer: try model.segment(input))
         let latency = clock.now - start
-        return Prediction(mask: try SegmentPipeline.mask(from: probability, plan: plan), latency: latency)
+        let mask = try SegmentPipeline.mask(from: output.answer, plan: plan)
+        let hint = suggest
+            ? SegmentPipeline.suggestion(
+                answer: output.answer, belief: output.belief, cropClicks: input.clicks, plan: plan, mask: mask)
+            : nil
+        return Prediction(
+            mask: mask, latency: latency,
+            suggestion: hint.map { Click(x: $0.x, y: $0.y, kind: $0.positive ? .positive : .negative) })
     }
 }

@@ -63,6 +63,9 @@ struct Eval: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write the figures and per-object IoU curves as JSON.", valueName: "file"))
     var json: String?
 
+    @Flag(help: "Simulate a labeler who follows the next-click hint (\"suggest\": true) whenever it lies in the true error with the right sign, else clicks by the standard rule.")
+    var followHints = false
+
     func validate() throws {
         guard !dataset.isEmpty else { throw ValidationError("give at least one --dataset") }
         guard maxClicks >= 1 && maxClicks <= 1000 else { throw ValidationError("--max-clicks must be 1…1000") }
@@ -127,7 +130,9 @@ struct Eval: AsyncParsableCommand {
 
     func run() async throws {
         let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
-        let options = EvaluationOptions(proto: proto, maxClicks: maxClicks, perturbation: pert, seed: seed, limit: limit, jobs: jobs)
+        let options = EvaluationOptions(
+            proto: proto, maxClicks: maxClicks, perturbation: pert, seed: seed, limit: limit, jobs: jobs,
+            followHints: followHints)
         var client: GatewayClient?
         defer { client?.shutdown() }
         var reports: [EvaluationReport] = []

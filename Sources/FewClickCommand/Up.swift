@@ -55,8 +55,13 @@ struct Up: AsyncParsableCommand {
         let base = "http://\(host)"
         let ui = uiFolder(bin: bin)
         var uiArguments: [String] = []
+        // The gateway serves the demo on a loopback bind only (it refuses --demo otherwise).
+        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if demo && !loopback {
+            printErr("fewclick up: no demo page on the non-loopback --host \(host) (the demo is for this machine only)")
+        }
         if let ui {
-            uiArguments = ["--ui-dir", ui.path] + (demo ? ["--demo"] : [])
+            uiArguments = ["--ui-dir", ui.path] + (demo && loopback ? ["--demo"] : [])
         } else if demo {
             printErr("fewclick up: labeling UI folder not found (pass --ui-dir infra/groundtruth); no demo page")
         }
@@ -88,7 +93,7 @@ struct Up: AsyncParsableCommand {
 
             let token = try await issueToken(gateway: bin.appending(path: "gateway"), environment: environment)
             printBanner(
-                gatewayURL: "\(base):\(gatewayPort)", token: token, demo: ui != nil && demo,
+                gatewayURL: "\(base):\(gatewayPort)", token: token, demo: ui != nil && demo && loopback,
                 secretGenerated: secretGenerated)
         } catch {
             await stack.stopAll()

@@ -82,11 +82,7 @@ public func buildRouter(configuration: GatewayConfiguration, client: CurlClient)
         await health.handle(logger: context.logger)
     }
     if let ui = configuration.ui {
-        // The demo page mints HS256 tokens, so it needs the secret; the UI script alone does not.
-        guard let secret = configuration.token.secret ?? (ui.demoEnabled ? nil : [UInt8](repeating: 0, count: 32)) else {
-            throw TokenConfigurationError(message: "the demo page needs a JWT secret (it issues HS256 tokens)")
-        }
-        try await DemoSite(settings: ui, secret: secret).register(on: router)
+        try DemoSite(settings: ui, host: configuration.host, segment: segment).register(on: router)
     }
     return router
 }
@@ -101,7 +97,12 @@ struct SegmentRoute: Sendable {
     let throttle: Throttle?
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let claims = try await authenticate(request)
+        try await forward(request, claims: try await authenticate(request), context: context)
+    }
+
+    /// Everything after authentication: throttle, read the body within the limit, invoke the proxy
+    /// (the demo's `/demo/v1/segment` authenticates with its own tokens, then comes here).
+    func forward(_ request: Request, claims: VerifiedClaims, context: GatewayRequestContext) async throws -> Response {
         var logger = context.logger
         logger[metadataKey: "principal"] = .string(claims.subject)
         RequestAnnotations.current?.principal = claims.subject

@@ -82,8 +82,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel = "info"
     @Option(help: "Folder with the labeling UI (fewclick-ui.js, template.liquid.html): serves GET /ui/fewclick-ui.js.")
     var uiDir: String?
-    @Flag(help: "Also serve the local demo page at /demo (needs --ui-dir; embeds fresh dev tokens: loopback use only).")
+    @Flag(help: "Also serve the local demo page at /demo (needs --ui-dir and a loopback --host; the page uses short-lived demo tokens).")
     var demo = false
+    @Option(help: "Lifetime of the demo page's tokens: 90s, 10m (default), at most 15m.") var demoTokenTTL = "10m"
     @Option(name: .customLong("demo-label"), help: "Label offered by the demo page (repeatable).")
     var demoLabels: [String] = ["object", "other-object"]
     @OptionGroup(title: "Limits and timeouts") var limits: ServerLimitOptions
@@ -94,6 +95,16 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         if demo && uiDir == nil { throw ValidationError("--demo needs --ui-dir") }
+        if demo && !DemoSettings.isLoopback(host: host) {
+            throw ValidationError(
+                "--demo is served only on a loopback --host (127.0.0.1, ::1, localhost), not \(host): the demo page hands "
+                    + "out tokens to whoever opens it; deploy the Ground Truth template with job tokens instead")
+        }
+        if demo {
+            guard let ttl = Duration(ttl: demoTokenTTL), ttl <= DemoSettings.maximumTokenTTL else {
+                throw ValidationError("--demo-token-ttl must be like 90s or 10m, at most 15m")
+            }
+        }
     }
 
     func run() async throws {
@@ -114,7 +125,11 @@ struct Serve: AsyncParsableCommand {
             maxBodyBytes: maxBodyBytes,
             throttle: throttleRate > 0 ? ThrottleSettings(ratePerSecond: throttleRate, burst: throttleBurst) : nil,
             healthChecksProxy: healthChecksProxy,
-            ui: uiDir.map { DemoSettings(uiDirectory: $0, demoEnabled: demo, labels: demoLabels) })
+            ui: uiDir.map {
+                DemoSettings(
+                    uiDirectory: $0, demoEnabled: demo, labels: demoLabels,
+                    tokenTTL: Duration(ttl: demoTokenTTL) ?? .seconds(600))
+            })
         var limitedConfiguration = configuration
         limitedConfiguration.limits = try limits.limits()
         guard breakerThreshold >= 1, breakerCooldown > 0, breakerCooldown.isFinite else {

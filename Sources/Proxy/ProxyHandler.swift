@@ -203,11 +203,15 @@ public final class ProxyHandler: HTTPEventHandler {
 
         // Preprocess: crop plan, crop, tensors.
         let style = model.headerStyle
-        let (plan, message) = try await Offload.run { () throws(ProxyError) -> (CropPlan, EncodedInferenceMessage) in
+        let (plan, cropClicks, message) = try await Offload.run {
+            () throws(ProxyError) -> (CropPlan, [Click], EncodedInferenceMessage) in
             let (plan, input) = SegmentPipeline.modelInput(
                 image: image, clicks: request.allClicks, previousMask: previousMask,
                 settings: configuration.cropSettings, sessionKey: imageId)
-            return (plan, try ModelClient.encode(input, requestId: requestId, style: style))
+            return (
+                plan, input.clicks,
+                try ModelClient.encode(input, requestId: requestId, style: style, belief: request.suggest)
+            )
         }
         let preprocessed = clock.now
 
@@ -215,10 +219,18 @@ public final class ProxyHandler: HTTPEventHandler {
             message, cropWidth: plan.cropWidth, cropHeight: plan.cropHeight, timeout: modelTimeout)
         let modelDone = clock.now
 
-        let maskBody = try await Offload.run { () throws(ProxyError) -> SegmentResponseBody.MaskBody in
+        let (maskBody, suggestion) = try await Offload.run {
+            () throws(ProxyError) -> (SegmentResponseBody.MaskBody, SegmentResponseBody.Suggestion?) in
             let mask = try SegmentPipeline.mask(from: output.probability, plan: plan)
-            return try SegmentPipeline.maskBody(
-                mask: mask, outputs: request.outputs, polygonTolerance: request.polygonTolerance)
+            let suggestion = request.suggest
+                ? SegmentPipeline.suggestion(
+                    answer: output.probability, belief: output.belief, cropClicks: cropClicks, plan: plan, mask: mask)
+                : nil
+            return (
+                try SegmentPipeline.maskBody(
+                    mask: mask, outputs: request.outputs, polygonTolerance: request.polygonTolerance),
+                suggestion
+            )
         }
         let end = clock.now
         // OverheadLatency: the call's time outside the model (the endpoint's own measure when sent).
@@ -232,7 +244,8 @@ public final class ProxyHandler: HTTPEventHandler {
             timingsMs: .init(
                 decode: Self.milliseconds(decoded - start), preprocess: Self.milliseconds(preprocessed - decoded),
                 model: output.modelMilliseconds ?? Self.milliseconds(modelDone - preprocessed),
-                postprocess: Self.milliseconds(end - modelDone), total: Self.milliseconds(end - start)))
+                postprocess: Self.milliseconds(end - modelDone), total: Self.milliseconds(end - start)),
+            suggestion: suggestion)
     }
 
     /// Decodes a JPEG or PNG within the pixel limit, mapping codec failures to client errors.

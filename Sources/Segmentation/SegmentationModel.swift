@@ -78,4 +78,33 @@ public protocol SegmentationModel: Sendable {
     /// - Returns: a probability map (probability × 255) with exactly the crop's width and height.
     /// - Throws: `SegmentationError` when the input cannot be segmented (e.g. no extreme points).
     func segment(_ input: SegmentationInput) throws -> GrayImage
+    /// Segments one object and also returns the model's soft belief, for the next-click hint
+    /// (`NextClickHint`). The default calls ``segment(_:)`` and has no separate belief.
+    ///
+    /// - Returns: the answer (exactly what ``segment(_:)`` returns) and, for a model whose answer is a
+    ///   hard decision over a softer estimate, that estimate (same size).
+    /// - Throws: as ``segment(_:)``.
+    func segmentWithBelief(_ input: SegmentationInput) throws -> SegmentationOutput
+}
+
+/// A model's answer with its soft belief (`SegmentationModel.segmentWithBelief`).
+public struct SegmentationOutput: Sendable {
+    /// The probability map (probability × 255), crop-sized: what ``SegmentationModel/segment(_:)`` returns.
+    public var answer: GrayImage
+    /// The model's estimate before its hard decisions (probability × 255, crop-sized), e.g. the
+    /// network's probability under `clicknet-graphcut`'s graph cut; nil when the answer is the belief.
+    public var belief: GrayImage?
+
+    /// Creates an output.
+    public init(answer: GrayImage, belief: GrayImage? = nil) {
+        self.answer = answer
+        self.belief = belief
+    }
+}
+
+extension SegmentationModel {
+    /// The answer of ``segment(_:)`` with no separate belief.
+    public func segmentWithBelief(_ input: SegmentationInput) throws -> SegmentationOutput {
+        SegmentationOutput(answer: try segment(input))
+    }
 }

@@ -11,6 +11,11 @@ public enum SegmentationTensors {
     public static let previousMask = "prev_mask"
     /// Output `mask_prob`: UINT8 [H, W], probability × 255.
     public static let maskProbability = "mask_prob"
+    /// Optional output `mask_belief`: UINT8 [H, W], the model's soft belief (probability × 255) behind
+    /// `mask_prob` (`SegmentationModel.segmentWithBelief`; equal to `mask_prob` for a model without a
+    /// separate belief). Sent only when the request lists it in `outputs`; the proxy asks for it to
+    /// compute the next-click hint.
+    public static let maskBelief = "mask_belief"
     /// Optional request parameter `session` (string): passed to the model as `SegmentationInput.sessionKey`.
     public static let sessionParameter = "session"
 
@@ -21,7 +26,10 @@ public enum SegmentationTensors {
         TensorMetadata(name: previousMask, datatype: .uint8, shape: [-1, -1]),
     ]
     /// Output tensor metadata.
-    public static let outputMetadata = [TensorMetadata(name: maskProbability, datatype: .uint8, shape: [-1, -1])]
+    public static let outputMetadata = [
+        TensorMetadata(name: maskProbability, datatype: .uint8, shape: [-1, -1]),
+        TensorMetadata(name: maskBelief, datatype: .uint8, shape: [-1, -1]),
+    ]
 
     /// Builds the V2 request the endpoint expects for a model input (what the proxy sends).
     ///
@@ -29,8 +37,10 @@ public enum SegmentationTensors {
     ///   - input: crop, clicks in crop pixels, optional previous map and session key.
     ///   - id: optional request id, echoed by the endpoint.
     ///   - binaryOutput: ask for `mask_prob` as binary data (true) or JSON (false).
-    public static func request(for input: SegmentationInput, id: String? = nil, binaryOutput: Bool = true)
-        throws(InferenceProtocolError) -> InferenceRequest
+    ///   - belief: also ask for `mask_belief` (same framing).
+    public static func request(
+        for input: SegmentationInput, id: String? = nil, binaryOutput: Bool = true, belief: Bool = false
+    ) throws(InferenceProtocolError) -> InferenceRequest
     {
         var inputs = [
             try InferenceTensor(
@@ -45,9 +55,9 @@ public enum SegmentationTensors {
         }
         var parameters: InferenceParameters = [:]
         if let key = input.sessionKey { parameters[sessionParameter] = .string(key) }
-        return InferenceRequest(
-            id: id, parameters: parameters, inputs: inputs,
-            outputs: [RequestedOutput(name: maskProbability, binaryData: binaryOutput)])
+        var outputs = [RequestedOutput(name: maskProbability, binaryData: binaryOutput)]
+        if belief { outputs.append(RequestedOutput(name: maskBelief, binaryData: binaryOutput)) }
+        return InferenceRequest(id: id, parameters: parameters, inputs: inputs, outputs: outputs)
     }
 
     /// Reads and validates a request's tensors into a model input.
@@ -138,13 +148,31 @@ extension SegmentationTensors {
     public static func probabilityMap(from response: InferenceResponse, width: Int, height: Int)
         throws(InferenceProtocolError) -> GrayImage
     {
-        guard let output = response.output(named: maskProbability) else {
+        guard let map = try map(maskProbability, from: response, width: width, height: height) else {
             throw InferenceProtocolError(.invalidTensor, "response has no output 'mask_prob'")
         }
+        return map
+    }
+
+    /// The `mask_belief` output of a response, or nil when the response has none (an endpoint that
+    /// predates it, or a request that did not ask).
+    ///
+    /// - Throws: `InferenceProtocolError` (`.invalidTensor`) when it is present but not UINT8 [H, W]
+    ///   of the expected size.
+    public static func beliefMap(from response: InferenceResponse, width: Int, height: Int)
+        throws(InferenceProtocolError) -> GrayImage?
+    {
+        try map(maskBelief, from: response, width: width, height: height)
+    }
+
+    private static func map(_ name: String, from response: InferenceResponse, width: Int, height: Int)
+        throws(InferenceProtocolError) -> GrayImage?
+    {
+        guard let output = response.output(named: name) else { return nil }
         guard output.datatype == .uint8, output.shape == [height, width] else {
             throw InferenceProtocolError(
                 .invalidTensor,
-                "output 'mask_prob' must be UINT8 [\(height), \(width)], got \(output.datatype.rawValue) \(output.shape)")
+                "output '\(name)' must be UINT8 [\(height), \(width)], got \(output.datatype.rawValue) \(output.shape)")
         }
         return GrayImage(width: width, height: height, pixels: output.rawBytes)
     }

@@ -97,3 +97,86 @@ struct EvaluatorTests {
             }
     }
 }
+
+/// Wraps the disk-box model with hints made from the ground truth: the standard click itself
+/// (`truthful`), or the same pixel with the wrong sign.
+private struct OracleHintSegmenter: InteractiveSegmenter {
+    let dataset: EvaluationDataset
+    let truthful: Bool
+    var label: String { "oracle-hints" }
+
+    func makeSession(key: String, image: LoadedImage, width: Int, height: Int, suggest: Bool) -> any SegmenterSession {
+        let id = String(key.split(separator: "/").last ?? "")
+        let instance = dataset.instances.first { $0.id == id }!
+        let simulator = ClickSimulator(
+            groundTruth: try! dataset.loadMask(instance.mask), ignore: instance.ignore.map { try! dataset.loadMask($0) })
+        return Session(
+            inner: InProcessSegmenter(model: DiskBoxModel()).makeSession(
+                key: key, image: image, width: width, height: height, suggest: suggest),
+            simulator: simulator, truthful: truthful)
+    }
+
+    final class Session: SegmenterSession {
+        let inner: any SegmenterSession
+        let simulator: ClickSimulator
+        let truthful: Bool
+        init(inner: any SegmenterSession, simulator: ClickSimulator, truthful: Bool) {
+            self.inner = inner; self.simulator = simulator; self.truthful = truthful
+        }
+
+        func predict(clicks: [Click]) throws -> Prediction {
+            var p = try inner.predict(clicks: clicks)
+            if let c = simulator.nextClick(prediction: p.mask, clicked: clicks) {
+                p.suggestion = truthful ? c : Click(x: c.x, y: c.y, kind: c.kind == .positive ? .negative : .positive)
+            }
+            return p
+        }
+    }
+}
+
+@Suite("Hint-following labeler")
+struct HintFollowingTests {
+    @Test("hints that agree with the true error are followed, hints of the wrong sign never")
+    func followsOnlyAgreeingHints() async throws {
+        let dir = try makeGeneratedDataset()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let dataset = try EvaluationDataset(contentsOf: dir)
+        let standard = try await Evaluator.run(
+            dataset: dataset, segmenter: InProcessSegmenter(model: DiskBoxModel()),
+            options: EvaluationOptions(maxClicks: 6, jobs: 1))
+        #expect(standard.hintsFollowed == nil && standard.instances.allSatisfy { $0.hintsFollowed == nil })
+        for truthful in [true, false] {
+            let r = try await Evaluator.run(
+                dataset: dataset, segmenter: OracleHintSegmenter(dataset: dataset, truthful: truthful),
+                options: EvaluationOptions(maxClicks: 6, jobs: 1, followHints: true))
+            // The oracle's hint is the standard click (or its sign flipped): the same clicks either way.
+            #expect(r.instances.map(\.iou) == standard.instances.map(\.iou))
+            let corrective = standard.instances.reduce(0) { $0 + $1.clicks.count - 4 }
+            #expect(corrective > 0 && r.correctiveClicks == corrective)
+            #expect(r.hintsFollowed == (truthful ? corrective : 0))
+            #expect(r.markdown.contains("hints followed"))
+        }
+    }
+
+    @Test("a hint agrees only on an unclicked error pixel of its own sign")
+    func agreement() {
+        var truth = Mask(width: 10, height: 10)
+        for y in 2..<8 { for x in 2..<8 { truth[x, y] = true } }
+        var prediction = Mask(width: 10, height: 10)
+        for y in 0..<6 { for x in 0..<6 { prediction[x, y] = true } }
+        let simulator = ClickSimulator(groundTruth: truth)
+        // (6, 6): object, predicted background → a false negative.
+        #expect(simulator.agrees(hint: Click(x: 6.5, y: 6.5, kind: .positive), prediction: prediction, clicked: []))
+        #expect(!simulator.agrees(hint: Click(x: 6.5, y: 6.5, kind: .negative), prediction: prediction, clicked: []))
+        // (0, 0): background, predicted object → a false positive.
+        #expect(simulator.agrees(hint: Click(x: 0.5, y: 0.5, kind: .negative), prediction: prediction, clicked: []))
+        // (3, 3) is right already; (9, 9) too; outside the image never agrees.
+        #expect(!simulator.agrees(hint: Click(x: 3.5, y: 3.5, kind: .negative), prediction: prediction, clicked: []))
+        #expect(!simulator.agrees(hint: Click(x: 9.5, y: 9.5, kind: .positive), prediction: prediction, clicked: []))
+        #expect(!simulator.agrees(hint: Click(x: 12, y: 1, kind: .positive), prediction: prediction, clicked: []))
+        // Already clicked there.
+        #expect(!simulator.agrees(
+            hint: Click(x: 6.5, y: 6.5, kind: .positive), prediction: prediction,
+            clicked: [Click(x: 6.2, y: 6.9, kind: .positive)]))
+    }
+}

@@ -21,7 +21,7 @@ if [ "${1:-}" = "--test" ]; then
   apt_pkgs+=(chromium chromium-driver python3 python3-pip)
   # Prometheus + promtool: infra/monitoring/check_monitoring.py evaluates the dashboard's queries.
   apt_pkgs+=(prometheus)
-  py_pkgs+=(pytest cfn-lint aws-sam-translator selenium boto3 PyYAML)
+  py_pkgs+=(pytest cfn-lint aws-sam-translator selenium boto3 PyYAML pycocotools)
 fi
 
 missing=()

@@ -115,9 +115,14 @@ struct InferenceHandler: Sendable {
                 "clicks row \(row) (\(click.x), \(click.y)) is outside the \(input.image.width)×\(input.image.height) image tensor")
         }
         let binary = try Self.binaryOutput(v2, framing: framing)
+        let wantsBelief = v2.outputs?.contains { $0.name == SegmentationTensors.maskBelief } ?? false
 
-        let (map, modelMs) = try await run(model, input, context: context)
-        guard map.width == input.image.width, map.height == input.image.height else {
+        let (output, modelMs) = try await run(model, input, withBelief: wantsBelief, context: context)
+        let map = output.answer
+        let belief = output.belief ?? map
+        guard map.width == input.image.width, map.height == input.image.height,
+            belief.width == map.width, belief.height == map.height
+        else {
             context.logger.error(
                 "model returned a map of the wrong size",
                 metadata: [
@@ -128,17 +133,22 @@ struct InferenceHandler: Sendable {
                 .internalServerError, "model '\(model.name)' failed (request id \(context.id))")
         }
 
+        var outputs = [
+            try InferenceTensor(
+                name: SegmentationTensors.maskProbability, shape: [map.height, map.width], values: map.pixels)
+        ]
+        if wantsBelief {
+            outputs.append(
+                try InferenceTensor(
+                    name: SegmentationTensors.maskBelief, shape: [belief.height, belief.width], values: belief.pixels))
+        }
         let response = InferenceResponse(
             modelName: model.name, modelVersion: model.version, id: v2.id,
-            parameters: ["model_time_ms": .double(modelMs)],
-            outputs: [
-                try InferenceTensor(
-                    name: SegmentationTensors.maskProbability, shape: [map.height, map.width], values: map.pixels)
-            ])
+            parameters: ["model_time_ms": .double(modelMs)], outputs: outputs)
         let style: BinaryHeaderStyle =
             framing.style ?? (family == .sagemaker ? .sagemakerContentType : .inferenceHeaderContentLength)
         let encoded = try response.encoded(
-            binaryOutputs: binary ? [SegmentationTensors.maskProbability] : [], style: style)
+            binaryOutputs: binary ? Set(outputs.map(\.name)) : [], style: style)
 
         var headers: HTTPFields = [.contentType: encoded.contentType]
         if let n = encoded.inferenceHeaderContentLength { headers[Self.inferenceHeaderContentLength] = String(n) }
@@ -155,13 +165,15 @@ struct InferenceHandler: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: encoded.body)))
     }
 
-    /// Whether `mask_prob` goes back as binary data: the output's `binary_data` if given, else the
+    /// Whether the outputs go back as binary data: an output's `binary_data` if given, else the
     /// request's `binary_data_output`, else binary exactly when the request itself was binary.
+    /// The outputs are `mask_prob` and the optional `mask_belief`.
     static func binaryOutput(_ request: InferenceRequest, framing: MessageFraming) throws(EndpointError) -> Bool {
         var binary = request.parameters[BinaryDataParameter.allOutputs]?.boolValue ?? (framing.jsonLength != nil)
         for output in request.outputs ?? [] {
-            guard output.name == SegmentationTensors.maskProbability else {
-                throw .badRequest("unknown output '\(output.name)'; the only output is mask_prob")
+            guard output.name == SegmentationTensors.maskProbability || output.name == SegmentationTensors.maskBelief
+            else {
+                throw .badRequest("unknown output '\(output.name)'; the outputs are mask_prob and mask_belief")
             }
             if let b = output.binaryData { binary = b }
         }
@@ -169,16 +181,16 @@ struct InferenceHandler: Sendable {
     }
 
     /// Runs the model on a worker thread, timing it there.
-    private func run(_ model: any SegmentationModel, _ input: SegmentationInput, context: some RequestContext)
-        async throws -> (GrayImage, Double)
-    {
+    private func run(
+        _ model: any SegmentationModel, _ input: SegmentationInput, withBelief: Bool, context: some RequestContext
+    ) async throws -> (SegmentationOutput, Double) {
         do {
             return try await pool.run {
                 let start = ContinuousClock.now
-                let map = try model.segment(input)
+                let output = withBelief ? try model.segmentWithBelief(input) : SegmentationOutput(answer: try model.segment(input))
                 let elapsed = ContinuousClock.now - start
                 EndpointMetrics.modelLatency(model: model.name, elapsed)
-                return (map, milliseconds(elapsed))
+                return (output, milliseconds(elapsed))
             }
         } catch ModelWorkerPool.Refusal.full {
             let load = pool.load

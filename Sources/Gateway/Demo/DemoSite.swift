@@ -10,21 +10,35 @@ public struct DemoSettings: Sendable {
     /// Folder holding `fewclick-ui.js` and `template.liquid.html` (the repository's `infra/groundtruth`).
     public var uiDirectory: String
     /// Whether `/demo` and its sample images are served (off by default; `fewclick up` turns it on).
+    /// The demo answers only when the gateway binds a loopback address.
     public var demoEnabled: Bool
     /// Label list offered by the demo page.
     public var labels: [String]
-    /// Lifetime of the token embedded in each demo page.
+    /// Lifetime of the demo tokens the page fetches from `POST /demo/token`, at most
+    /// ``maximumTokenTTL`` (longer values are cut to it).
     public var tokenTTL: Duration
 
-    /// Creates settings; defaults: demo off, labels `object`, `background-object`, 12 h demo tokens.
+    /// Whether `host` (a `--host` value) is a loopback address: `127.0.0.0/8`, `::1` or `localhost`.
+    /// The demo is served only on such a bind.
+    public static func isLoopback(host: String) -> Bool {
+        let h = host.lowercased()
+        if h == "localhost" || h == "::1" || h == "[::1]" { return true }
+        let parts = h.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// The longest demo token lifetime: 15 minutes.
+    public static let maximumTokenTTL = Duration.seconds(15 * 60)
+
+    /// Creates settings; defaults: demo off, labels `object`, `other-object`, 10-minute demo tokens.
     public init(
         uiDirectory: String, demoEnabled: Bool = false, labels: [String] = ["object", "other-object"],
-        tokenTTL: Duration = .seconds(12 * 3600)
+        tokenTTL: Duration = .seconds(10 * 60)
     ) {
         self.uiDirectory = uiDirectory
         self.demoEnabled = demoEnabled
         self.labels = labels
-        self.tokenTTL = tokenTTL
+        self.tokenTTL = min(tokenTTL, Self.maximumTokenTTL)
     }
 }
 
@@ -40,45 +54,92 @@ struct DemoSample: Sendable {
 }
 
 /// Serves the UI script, the demo page rendered from the Ground Truth template, and generated samples.
+///
+/// The demo never hands out a token of the gateway's own secret. Its page carries no token at all:
+/// the script asks `POST /demo/token` for a short-lived demo token (``DemoTokens``: random, held in
+/// this process's memory only, at most 15 minutes) and calls `POST /demo/v1/segment`, the only
+/// route that accepts such tokens; `/v1/segment` never does. Every demo route answers only when the
+/// gateway binds a loopback address (403 `demo_requires_loopback` otherwise) and only to a `Host`
+/// that names the loopback interface (`127.0.0.1`, `localhost`, `[::1]`: 403 `demo_host_not_allowed`
+/// otherwise, which defeats DNS rebinding); the two POST routes also need the page's own `Origin`
+/// (403 `demo_origin_not_allowed`), so another site cannot use them from a visitor's browser.
 struct DemoSite: Sendable {
     let settings: DemoSettings
-    let issuer: TokenIssuer
     let samples: [DemoSample]
     /// The UI files, read once at start-up (no blocking file I/O on request paths); nil when missing.
     let script: [UInt8]?
     let template: [UInt8]?
+    /// Whether the gateway binds a loopback address (the demo is refused otherwise).
+    let bindsLoopback: Bool
+    let tokens: DemoTokens
+    let segment: SegmentRoute
 
-    init(settings: DemoSettings, secret: [UInt8]) async throws {
+    init(settings: DemoSettings, host: String, segment: SegmentRoute) throws {
         self.settings = settings
-        self.issuer = try await TokenIssuer(secret: secret)
         self.samples = settings.demoEnabled ? try DemoSite.makeSamples() : []
         let folder = URL(fileURLWithPath: settings.uiDirectory)
         self.script = FileManager.default.contents(atPath: folder.appendingPathComponent("fewclick-ui.js").path).map { [UInt8]($0) }
         self.template = FileManager.default.contents(atPath: folder.appendingPathComponent("template.liquid.html").path)
             .map { [UInt8]($0) }
+        self.bindsLoopback = DemoSettings.isLoopback(host: host)
+        self.tokens = DemoTokens()
+        self.segment = segment
     }
 
     /// Registers the routes on `router`.
     func register(on router: Router<GatewayRequestContext>) {
-        router.get("/ui/fewclick-ui.js") { _, _ in
-            let bytes = try uiFile(script, named: "fewclick-ui.js")
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/javascript; charset=utf-8", .cacheControl: "no-cache"],
-                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-        }
+        router.get("/ui/fewclick-ui.js") { _, _ in try scriptResponse() }
         guard settings.demoEnabled else { return }
+        router.get("/demo/ui/fewclick-ui.js") { request, _ in
+            try checkHost(request)
+            return try scriptResponse()
+        }
         router.get("/demo") { request, _ in
+            try checkHost(request)
             let index = request.uri.queryParameters.get("sample", as: Int.self) ?? 0
             guard samples.indices.contains(index) else {
                 throw GatewayError(.notFound, code: "sample_not_found", message: "no demo sample \(index)")
             }
-            let html = try await renderDemoPage(sample: index)
+            let html = try renderDemoPage(sample: index)
             return Response(
-                status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                status: .ok,
+                headers: [
+                    .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                    .init("Content-Security-Policy")!: "frame-ancestors 'none'",
+                    .init("X-Frame-Options")!: "DENY",
+                ],
                 body: .init(byteBuffer: ByteBuffer(string: html)))
         }
-        router.get("/demo/samples.json") { _, _ in
+        router.post("/demo/token") { request, _ in
+            try checkHost(request)
+            try checkOrigin(request)
+            let requested = request.uri.queryParameters.get("ttl", as: Int.self).map { Duration.seconds(max(1, $0)) }
+            let ttl = min(requested ?? settings.tokenTTL, settings.tokenTTL)
+            let token = tokens.issue(ttl: ttl)
+            struct Body: Encodable {
+                let token: String
+                let tokenType = "demo"
+                let expiresIn: Int64
+            }
+            return Response.json(
+                status: .ok, Body(token: token, expiresIn: ttl.components.seconds), headers: [.cacheControl: "no-store"])
+        }
+        router.post("/demo/v1/segment") { request, context in
+            try checkHost(request)
+            try checkOrigin(request)
+            let claims: VerifiedClaims
+            do throws(TokenError) {
+                claims = try tokens.verify(try BearerToken.parse(request.headers[.authorization]))
+            } catch {
+                throw GatewayError(error, requiredScope: nil)
+            }
+            // The proxy serves /v1/segment: forward under that path.
+            var head = request.head
+            head.path = ProxyEventBuilder.resource
+            return try await segment.forward(Request(head: head, body: request.body), claims: claims, context: context)
+        }
+        router.get("/demo/samples.json") { request, _ in
+            try checkHost(request)
             struct Entry: Encodable {
                 let name, description, url: String
                 let width, height: Int
@@ -94,7 +155,8 @@ struct DemoSite: Sendable {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
-        router.get("/demo/samples/:file") { _, context in
+        router.get("/demo/samples/:file") { request, context in
+            try checkHost(request)
             let file = context.parameters.get("file") ?? ""
             guard file.hasSuffix(".png"), let index = Int(file.dropLast(4)), samples.indices.contains(index) else {
                 throw GatewayError(.notFound, code: "sample_not_found", message: "no demo sample \(file)")
@@ -105,6 +167,55 @@ struct DemoSite: Sendable {
         }
     }
 
+    private func scriptResponse() throws -> Response {
+        let bytes = try uiFile(script, named: "fewclick-ui.js")
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/javascript; charset=utf-8", .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// Refuses the demo on a non-loopback bind, and requests whose `Host` is not a loopback name.
+    func checkHost(_ request: Request) throws(GatewayError) {
+        guard bindsLoopback else {
+            throw GatewayError(
+                .forbidden, code: "demo_requires_loopback",
+                message: "the demo page is served only when the gateway binds a loopback address (--host 127.0.0.1); "
+                    + "deploy the Ground Truth template with job tokens instead")
+        }
+        let host = request.head.authority ?? request.headers[.init("Host")!]
+        guard let host, Self.isLoopback(hostHeader: host) else {
+            throw GatewayError(
+                .forbidden, code: "demo_host_not_allowed",
+                message: "the demo answers only on loopback names: open http://127.0.0.1:PORT/demo (Host was \(String((host ?? "none").prefix(100))))")
+        }
+    }
+
+    /// Requires the request's `Origin` to be this page's own origin, `http://` + its `Host`.
+    func checkOrigin(_ request: Request) throws(GatewayError) {
+        let host = request.head.authority ?? request.headers[.init("Host")!] ?? ""
+        guard let origin = request.headers[.origin], origin.lowercased() == "http://" + host.lowercased() else {
+            throw GatewayError(
+                .forbidden, code: "demo_origin_not_allowed",
+                message: "demo tokens are used only by the demo page itself (Origin must be http://\(String(host.prefix(100))))")
+        }
+    }
+
+    /// Whether a `Host` header value (`name[:port]`, `[v6][:port]`) names the loopback interface.
+    static func isLoopback(hostHeader: String) -> Bool {
+        var name = Substring(hostHeader)
+        if name.hasPrefix("[") {
+            guard let close = name.firstIndex(of: "]") else { return false }
+            let rest = name[name.index(after: close)...]
+            guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isNumber)) else { return false }
+            name = name[...close]
+        } else if let colon = name.lastIndex(of: ":") {
+            guard name[name.index(after: colon)...].allSatisfy(\.isNumber) else { return false }
+            name = name[..<colon]
+        }
+        return DemoSettings.isLoopback(host: String(name))
+    }
+
     private func uiFile(_ bytes: [UInt8]?, named name: String) throws -> [UInt8] {
         guard let bytes else {
             throw GatewayError(
@@ -113,24 +224,37 @@ struct DemoSite: Sendable {
         return bytes
     }
 
-    /// The Ground Truth template with its Liquid values filled from local configuration. The
-    /// Crowd HTML Elements script is left out (it needs the internet); the UI then uses its plain form.
-    func renderDemoPage(sample: Int) async throws -> String {
+    /// The Ground Truth template with its Liquid values filled from local configuration: no token
+    /// (the page fetches short-lived demo tokens), the demo's own API path, and the workspace
+    /// settings in `window.fewclickDemo`. The Crowd HTML Elements script is left out (it needs the
+    /// internet); the UI then uses its plain form.
+    func renderDemoPage(sample: Int) throws -> String {
         guard let template = String(bytes: try uiFile(template, named: "template.liquid.html"), encoding: .utf8) else {
             throw GatewayError(.internalServerError, code: "ui_not_found", message: "the template is not UTF-8")
         }
-        let token = try await issuer.issue(subject: "demo", ttl: settings.tokenTTL)
         let labels = String(decoding: try JSONEncoder().encode(settings.labels), as: UTF8.self)
         let values: [String: String] = [
-            "task.input.gatewayUrl": "",
-            "task.input.token": token,
+            "task.input.gatewayUrl": "/demo",
+            "task.input.token": "",
             "task.input.taskObject | grant_read_access": "/demo/samples/\(sample).png",
             "task.input.labels | to_json": labels,
         ]
-        return try DemoSite.fillLiquid(template, values: values)
+        let page = try DemoSite.fillLiquid(template, values: values)
             .split(separator: "\n", omittingEmptySubsequences: false)
             .filter { !$0.contains("assets.crowd.aws") }
             .joined(separator: "\n")
+        return """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>fewclick — labeling demo</title>
+            <style>html,body{height:100%;margin:0}body{display:flex;flex-direction:column}
+            crowd-form{flex:1;display:flex;flex-direction:column;min-height:0}#fewclick-root{flex:1;min-height:0}
+            short-instructions,full-instructions{display:none}</style>
+            <script>window.fewclickDemo = {"workspace": true, "tokenUrl": "/demo/token", "samplesUrl": "/demo/samples.json", "suggest": true};</script>
+            </head><body>
+            \(page)
+            </body></html>
+            """
     }
 
     /// Replaces each `{{ expression }}` of `template` by `values[expression]`.

@@ -53,11 +53,13 @@ public struct SegmentRequestBody: Sendable, Codable, Equatable {
     public var outputs: [String]?
     /// Douglas–Peucker tolerance of the polygons in pixels (≥ 0). Default 1.
     public var polygonTolerance: Double?
+    /// Ask for a next-click hint (`SegmentResponseBody.suggestion`). Default false.
+    public var suggest: Bool?
 
     /// Creates a body.
     public init(
         image: Image?, extremePoints: [[Double]]?, clicks: [WireClick]? = nil, previousMask: COCORLE? = nil,
-        outputs: [String]? = nil, polygonTolerance: Double? = nil
+        outputs: [String]? = nil, polygonTolerance: Double? = nil, suggest: Bool? = nil
     ) {
         self.image = image
         self.extremePoints = extremePoints
@@ -65,6 +67,7 @@ public struct SegmentRequestBody: Sendable, Codable, Equatable {
         self.previousMask = previousMask
         self.outputs = outputs
         self.polygonTolerance = polygonTolerance
+        self.suggest = suggest
     }
 }
 
@@ -141,6 +144,25 @@ public struct SegmentResponseBody: Sendable, Codable, Equatable {
         }
     }
 
+    /// A suggested next corrective click (`"suggest": true` in the request): the image pixel where
+    /// the model is least sure of this mask (`NextClickHint`), and the click's likely sign.
+    public struct Suggestion: Sendable, Codable, Equatable {
+        /// Column in image pixels: the centre of the suggested pixel (`x + 0.5`).
+        public var x: Double
+        /// Row in image pixels: the centre of the suggested pixel (`y + 0.5`).
+        public var y: Double
+        /// `true`: the mask leaves the pixel out but the model thinks it may be object (a positive
+        /// click); `false`: the mask has it but may be wrong (a negative click).
+        public var positive: Bool
+
+        /// Creates a suggestion.
+        public init(x: Double, y: Double, positive: Bool) {
+            self.x = x
+            self.y = y
+            self.positive = positive
+        }
+    }
+
     /// `sha256:<hex>` of the image file: send it as `image.id` in later calls.
     public var imageId: String
     /// Image width in pixels.
@@ -153,14 +175,20 @@ public struct SegmentResponseBody: Sendable, Codable, Equatable {
     public var model: Model
     /// Stage timings.
     public var timingsMs: Timings
+    /// The next-click hint: only when the request asked (`suggest`) and the model doubts some pixel.
+    public var suggestion: Suggestion?
 
     /// Creates a response body.
-    public init(imageId: String, width: Int, height: Int, mask: MaskBody, model: Model, timingsMs: Timings) {
+    public init(
+        imageId: String, width: Int, height: Int, mask: MaskBody, model: Model, timingsMs: Timings,
+        suggestion: Suggestion? = nil
+    ) {
         self.imageId = imageId
         self.width = width
         self.height = height
         self.mask = mask
         self.model = model
         self.timingsMs = timingsMs
+        self.suggestion = suggestion
     }
 }

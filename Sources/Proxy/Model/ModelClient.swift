@@ -10,6 +10,8 @@ import Segmentation
 public struct ModelOutput: Sendable {
     /// The probability map in crop space (0…255 = probability × 255).
     public var probability: GrayImage
+    /// The model's soft belief in crop space (`mask_belief`), when asked for and sent.
+    public var belief: GrayImage?
     /// The model's name (`model_name` of the V2 response).
     public var modelName: String
     /// The model's version (`model_version`; `"unknown"` when absent).
@@ -73,14 +75,16 @@ public struct ModelClient: Sendable {
     }
 
     /// The encoded V2 request for `input`: the tensors as binary data after the JSON part
-    /// (`Inference-Header-Content-Length`), `mask_prob` asked for as binary.
+    /// (`Inference-Header-Content-Length`), `mask_prob` (and with `belief`, `mask_belief`) asked for
+    /// as binary.
     ///
     /// - Throws: `ProxyError` 500 when the tensors cannot be encoded (a bug).
     public static func encode(
-        _ input: SegmentationInput, requestId: String?, style: BinaryHeaderStyle = .inferenceHeaderContentLength
+        _ input: SegmentationInput, requestId: String?, style: BinaryHeaderStyle = .inferenceHeaderContentLength,
+        belief: Bool = false
     ) throws(ProxyError) -> EncodedInferenceMessage {
         do {
-            return try SegmentationTensors.request(for: input, id: requestId, binaryOutput: true)
+            return try SegmentationTensors.request(for: input, id: requestId, binaryOutput: true, belief: belief)
                 .encoded(binaryInputs: true, style: style)
         } catch {
             throw .internalError()
@@ -154,6 +158,7 @@ public struct ModelClient: Sendable {
         }
         let decoded: InferenceResponse
         let probability: GrayImage
+        let belief: GrayImage?
         do {
             let framing = try MessageFraming(
                 contentType: response.header("Content-Type"),
@@ -161,11 +166,12 @@ public struct ModelClient: Sendable {
                 bodyLength: response.body.count)
             decoded = try InferenceResponse(decoding: response.body, framing: framing)
             probability = try SegmentationTensors.probabilityMap(from: decoded, width: cropWidth, height: cropHeight)
+            belief = try SegmentationTensors.beliefMap(from: decoded, width: cropWidth, height: cropHeight)
         } catch {
             throw .modelError("the model endpoint's answer is not a valid V2 response: \(error.message)")
         }
         return ModelOutput(
-            probability: probability, modelName: decoded.modelName, modelVersion: decoded.modelVersion ?? "unknown",
+            probability: probability, belief: belief, modelName: decoded.modelName, modelVersion: decoded.modelVersion ?? "unknown",
             modelMilliseconds: response.header("X-Model-Time-Ms").flatMap(Double.init))
     }
 

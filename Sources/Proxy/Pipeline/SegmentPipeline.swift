@@ -43,6 +43,26 @@ public enum SegmentPipeline {
         return plan.pasteBack(probability, imageWidth: plan.imageWidth, imageHeight: plan.imageHeight)
     }
 
+    /// The next-click hint for one answer, in image pixels (`NextClickHint` on the crop-space maps,
+    /// mapped back with `CropPlan.toImage`, at the pixel's centre).
+    ///
+    /// - Parameters:
+    ///   - answer: the model's probability map (crop space).
+    ///   - belief: the model's soft belief (crop space), if it sent one.
+    ///   - cropClicks: the clicks the model saw, in crop pixels.
+    ///   - plan: the call's crop plan.
+    ///   - mask: the full-resolution mask answered.
+    /// - Returns: nil when the model doubts no pixel, or when the suggested pixel's label in the
+    ///   full-resolution mask already is what the click would make it (a rounding effect of scaling).
+    public static func suggestion(
+        answer: GrayImage, belief: GrayImage?, cropClicks: [Click], plan: CropPlan, mask: Mask
+    ) -> SegmentResponseBody.Suggestion? {
+        guard let hint = NextClickHint.suggest(answer: answer, belief: belief, clicks: cropClicks) else { return nil }
+        let (x, y) = plan.toImage(cropX: hint.x, cropY: hint.y)
+        guard x >= 0, y >= 0, x < mask.width, y < mask.height, mask[x, y] != hint.positive else { return nil }
+        return SegmentResponseBody.Suggestion(x: Double(x) + 0.5, y: Double(y) + 0.5, positive: hint.positive)
+    }
+
     /// The response's mask member: the encodings in `outputs`, plus `bbox` and `area`.
     ///
     /// - Parameters:

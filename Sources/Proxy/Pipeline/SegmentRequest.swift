@@ -25,6 +25,8 @@ public struct SegmentRequest: Sendable {
     public var outputs: Set<MaskOutput>
     /// The polygon tolerance in pixels.
     public var polygonTolerance: Double
+    /// Whether the answer carries a next-click hint.
+    public var suggest = false
 
     /// Every click for the model: extreme points first, then corrective clicks.
     public var allClicks: [Click] {
@@ -137,7 +139,7 @@ public struct SegmentRequest: Sendable {
         }
         return SegmentRequest(
             image: source, extremePoints: points, clicks: clicks, previousMask: wire.previousMask, outputs: outputs,
-            polygonTolerance: tolerance)
+            polygonTolerance: tolerance, suggest: wire.suggest ?? false)
     }
 
     /// Checks the request against the image: points and clicks inside it, and the previous mask

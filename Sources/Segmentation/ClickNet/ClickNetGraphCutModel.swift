@@ -54,10 +54,29 @@ public final class ClickNetGraphCutModel: SegmentationModel {
     ///
     /// - Throws: `SegmentationError` for an empty crop, no extreme points or non-finite clicks.
     public func segment(_ input: SegmentationInput) throws -> GrayImage {
+        try run(input, withBelief: false).answer
+    }
+
+    /// The answer of ``segment(_:)`` with the network's probability map as the belief (when the
+    /// graph cut runs), so the next-click hint sees where the network and the cut disagree.
+    ///
+    /// - Throws: as ``segment(_:)``.
+    public func segmentWithBelief(_ input: SegmentationInput) throws -> SegmentationOutput {
+        try run(input, withBelief: true)
+    }
+
+    private func run(_ input: SegmentationInput, withBelief: Bool) throws -> SegmentationOutput {
         if graphCut.settings.networkFirstMask && !input.clicks.contains(where: { $0.kind != .extreme }) {
-            return try network.segment(input)
+            return SegmentationOutput(answer: try network.segment(input))
         }
         let logits = try network.logits(input)
-        return try graphCut.segment(input, network: logits)
+        let answer = try graphCut.segment(input, network: logits)
+        guard withBelief else { return SegmentationOutput(answer: answer) }
+        let belief = logits.map { logit -> UInt8 in
+            let p = 255 / (1 + Foundation.exp(-Double(logit)))
+            return p.isNaN ? 128 : UInt8(p.rounded())
+        }
+        return SegmentationOutput(
+            answer: answer, belief: GrayImage(width: input.image.width, height: input.image.height, pixels: belief))
     }
 }
