@@ -34,12 +34,16 @@ public struct ClickSuggestion: Sendable, Equatable {
 /// background (→ negative click). The suggestion is the pixel maximising
 /// `doubt × distance to the region's outside`, the middle of the largest, most doubtful region —
 /// the same "deep inside the error" placement the standard simulated clicker uses on true errors.
-/// Pixels within `clickRadius` of an earlier click are skipped (the model already knows them).
+/// Pixels within `clickRadius` of an earlier click are skipped (the model already knows them), and
+/// so are pixels closer than `minimumDepth` to their region's edge (slivers along the boundary,
+/// where a click would change next to nothing).
 public enum NextClickHint {
     /// Default smallest doubt a pixel needs to count (belief probability of the other label).
     public static let defaultMinimumDoubt = 0.3
     /// Default radius in pixels around earlier clicks where no hint is placed.
-    public static let defaultClickRadius = 3.0
+    public static let defaultClickRadius = 5.0
+    /// Default smallest distance in pixels from a suggested pixel to the edge of its doubtful region.
+    public static let defaultMinimumDepth = 2.0
 
     /// The hint for one answer.
     ///
@@ -49,10 +53,12 @@ public enum NextClickHint {
     ///   - clicks: every click so far, in the maps' pixel coordinates.
     ///   - minimumDoubt: the smallest doubt (0…1) a pixel needs to be suggested.
     ///   - clickRadius: pixels closer than this to a click are never suggested.
+    ///   - minimumDepth: pixels closer than this to the outside of their doubtful region are never
+    ///     suggested (distance to the nearest pixel outside it, in pixels).
     /// - Returns: the suggestion, or `nil` when no pixel is doubtful enough (or the sizes differ).
     public static func suggest(
         answer: GrayImage, belief: GrayImage?, clicks: [Click], minimumDoubt: Double = defaultMinimumDoubt,
-        clickRadius: Double = defaultClickRadius
+        clickRadius: Double = defaultClickRadius, minimumDepth: Double = defaultMinimumDepth
     ) -> ClickSuggestion? {
         let w = answer.width, h = answer.height
         let belief = belief ?? answer
@@ -91,10 +97,11 @@ public enum NextClickHint {
         }
         var best: ClickSuggestion?
         var bestScore = 0.0
+        let depth2 = max(0, minimumDepth) * max(0, minimumDepth)
         for (region, positive) in [(addRegion, true), (removeRegion, false)] {
             guard region.contains(1) else { continue }
             let dt = DistanceTransform.squaredDistanceToZero(region, width: w, height: h, outsideIsZero: true)
-            for i in 0..<n where region[i] != 0 {
+            for i in 0..<n where region[i] != 0 && dt[i] >= depth2 {
                 let score = dt[i].squareRoot() * Double(doubt[i])
                 if score > bestScore {
                     bestScore = score

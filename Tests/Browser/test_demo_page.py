@@ -261,7 +261,7 @@ def test_labeling_page(stack, browser):
         path = Path(tmp) / "test-objects.png"
         w, h, ellipse, square = make_test_image(path)
         browser.find_element("id", "fc-file").send_keys(str(path))
-        wait_for(browser, "const it = window.fewclick.item(); return it && it.name === 'test-objects.png' && it.image", what="own image")
+        wait_for(browser, "const it = window.fewclick.item(); return !!(it && it.name === 'test-objects.png' && it.image)", what="own image")
     assert browser.execute_script("return [window.fewclick.item().width, window.fewclick.item().height]") == [w, h]
     assert "test-objects.png" in browser.find_element("id", "fc-queue").text
 
@@ -360,30 +360,34 @@ def test_labeling_page(stack, browser):
     browser.find_element("tag name", "body").send_keys("?")
     overlay = browser.find_element("id", "fc-help-overlay")
     assert overlay.is_displayed() and "accept the suggested next click" in overlay.text
+    browser.save_screenshot(str(ARTIFACTS / "demo-help.png"))
     browser.find_element("id", "fc-help-close").click()
     assert not overlay.is_displayed()
 
 
 def test_generated_sample_with_hint(stack, browser):
-    """The first-run example: 4 extreme points on the generated ellipse; the screenshot for the README."""
-    browser.get(stack)
+    """The first-run example with a hole (the ring): 4 extreme points, the hint, accepted with A; the README's screenshot."""
+    browser.get(stack + "?sample=1")
     wait_for(browser, "return document.querySelector('.fewclick').getAttribute('data-ready') === 'true'", what="sample loaded")
+    assert browser.execute_script("return window.fewclick.item().name") == "ring.png"
     base = stack.split("/demo")[0]
-    sample = json.load(urllib.request.urlopen(base + "/demo/samples.json", timeout=10))["samples"][0]
+    sample = json.load(urllib.request.urlopen(base + "/demo/samples.json", timeout=10))["samples"][1]
     truth, w = rle_decode(sample["truth"]), sample["width"]
     first = label_object(browser, truth, w, 1)
     assert iou(first, truth) >= 0.8
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "demo-sample.png"))
     s = answer(browser).get("suggestion")
-    if s is not None:  # the model may be sure of this easy object
+    if s is not None:  # the model may be sure of an easy object
         assert 0 <= s["x"] < w and 0 <= s["y"] < sample["height"] and isinstance(s["positive"], bool)
         assert first[int(s["y"]) * w + int(s["x"])] == (0 if s["positive"] else 1), "a hint must point at a pixel it would flip"
+        assert "Press A" in browser.find_element("id", "fc-hint").text
         calls = browser.execute_script("return window.fewclick.state.calls")
         browser.find_element("tag name", "body").send_keys("a")
         wait_calls(browser, calls + 1, "accepted hint")
         last = browser.execute_script("return window.fewclick.current().clicks.slice(-1)[0]")
         assert last["kind"] == ("positive" if s["positive"] else "negative")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(ARTIFACTS / "demo-sample.png"))
+        assert (int(last["x"]), int(last["y"])) == (int(s["x"]), int(s["y"]))
 
 
 def test_error_messages(stack, browser):

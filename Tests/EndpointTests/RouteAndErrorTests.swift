@@ -59,7 +59,10 @@ struct RouteAndErrorTests {
             #expect(metadata.name == "box" && metadata.versions == ["1"])
             #expect(metadata.inputs.map(\.name) == ["image", "clicks", "prev_mask"])
             #expect(metadata.inputs[0].shape == [-1, -1, 3] && metadata.inputs[0].datatype == .uint8)
-            #expect(metadata.outputs == [TensorMetadata(name: "mask_prob", datatype: .uint8, shape: [-1, -1])])
+            #expect(metadata.outputs == [
+                TensorMetadata(name: "mask_prob", datatype: .uint8, shape: [-1, -1]),
+                TensorMetadata(name: "mask_belief", datatype: .uint8, shape: [-1, -1]),
+            ])
 
             let ready = try await client.executeRequest(uri: "/v2/models/box/ready", method: .get, headers: [:], body: nil)
             #expect(try json(ready)["ready"] as? Bool == true)
@@ -132,7 +135,7 @@ struct RouteAndErrorTests {
 
             var unknownOutput = good
             unknownOutput.outputs = [RequestedOutput(name: "logits")]
-            try await expect400(unknownOutput, "unknown output 'logits'; the only output is mask_prob")
+            try await expect400(unknownOutput, "unknown output 'logits'; the outputs are mask_prob and mask_belief")
 
             var session = good
             session.parameters["session"] = .int(3)

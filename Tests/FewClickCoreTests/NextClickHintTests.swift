@@ -67,13 +67,29 @@ struct NextClickHintTests {
     @Test("pixels next to earlier clicks are never suggested")
     func avoidsClickedPixels() throws {
         let belief = map(100, 80) { x, y in
-            inDisk(x, y, 40, 40, 20) ? 255 : (inDisk(x, y, 80, 40, 2) ? 200 : 0)
+            inDisk(x, y, 40, 40, 20) ? 255 : (inDisk(x, y, 80, 40, 3) ? 200 : 0)
         }
         let first = try #require(NextClickHint.suggest(answer: disk, belief: belief, clicks: []))
         let clicked = [Click(x: Double(first.x) + 0.5, y: Double(first.y) + 0.5, kind: .positive)]
-        // The small blob (radius 2) lies within the click radius (3 px) of the click: nothing left to suggest.
+        // The small blob (radius 3) lies within the click radius (5 px) of the click: nothing left to suggest.
         #expect(NextClickHint.suggest(answer: disk, belief: belief, clicks: clicked) == nil)
-        #expect(NextClickHint.suggest(answer: disk, belief: belief, clicks: clicked, clickRadius: 0) != nil)
+        #expect(NextClickHint.suggest(answer: disk, belief: belief, clicks: clicked, clickRadius: 0, minimumDepth: 0) != nil)
+    }
+
+    @Test("slivers thinner than the minimum depth are not suggested")
+    func ignoresSlivers() throws {
+        // A 2-pixel-wide ring of doubt around the answer (a boundary sliver), and a 7-pixel-wide blob.
+        let sliver = map(100, 80) { x, y in
+            inDisk(x, y, 40, 40, 20) ? 255 : (inDisk(x, y, 40, 40, 22) ? 200 : 0)
+        }
+        #expect(NextClickHint.suggest(answer: disk, belief: sliver, clicks: []) == nil)
+        #expect(NextClickHint.suggest(answer: disk, belief: sliver, clicks: [], minimumDepth: 1) != nil)
+        let blob = map(100, 80) { x, y in
+            if inDisk(x, y, 40, 40, 20) { return 255 }
+            return inDisk(x, y, 40, 40, 22) || inDisk(x, y, 85, 40, 3.5) ? 200 : 0
+        }
+        let hint = try #require(NextClickHint.suggest(answer: disk, belief: blob, clicks: []))
+        #expect(abs(hint.x - 85) <= 1 && abs(hint.y - 40) <= 1, "hint at \(hint.x), \(hint.y)")
     }
 
     @Test("maps of different sizes or empty maps give no hint")
