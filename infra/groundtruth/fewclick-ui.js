@@ -82,7 +82,7 @@
     ".fc-drop{position:absolute;inset:8px;border:3px dashed #9db7f5;border-radius:12px;display:none;align-items:center;justify-content:center;color:#fff;font-size:20px;background:rgba(37,99,235,.15);pointer-events:none}",
     ".fc-dragging .fc-drop{display:flex}",
     ".fc-welcome{position:absolute;inset:0;display:flex;align-items:center;justify-content:center;color:#cfd5df;text-align:center;padding:20px}",
-    "#fc-output{white-space:pre-wrap;max-height:12em;overflow:auto;font-size:12px;margin:0}",
+    "#fc-output{flex:1;min-width:0;white-space:pre-wrap;max-height:12em;overflow:auto;font-size:12px;margin:0}",
     "@media (min-width:2400px){.fewclick{font-size:16px}.fc-side{width:340px}.fewclick button,.fewclick select,.fewclick input[type=url],.fc-file{height:36px}}",
   ].join("");
 
