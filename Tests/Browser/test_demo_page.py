@@ -411,6 +411,22 @@ def test_error_messages(stack, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "demo-expired-token.png"))
 
+    # An image URL goes to the service as image.url; the stack has no URL allowlist, so the proxy
+    # refuses it and the page says why (the browser itself displays the image).
+    browser.execute_script("window.fewclick.setToken(null, {renew: true}); window.fewclick.state.tokenExpires = 0;")
+    browser.find_element("id", "fc-url").send_keys(base + "/demo/samples/0.png")
+    browser.find_element("id", "fc-url-load").click()
+    wait_for(browser, "const it = window.fewclick.item(); return !!(it && it.source && it.source.url && it.image)", what="URL image shown")
+    calls = browser.execute_script("return window.fewclick.state.calls")
+    for x, y in extreme_points(rle_decode(sample["truth"]), sample["width"]):
+        click_image(browser, x, y)
+    wait_calls(browser, calls + 1, "URL call")
+    sent = browser.execute_script("return window.fewclick.state.requests[window.fewclick.state.requests.length - 1]")
+    assert "image" not in sent or "data" not in sent.get("image", {})
+    message = browser.find_element("id", "fc-error").text
+    assert "Image URLs are not enabled" in message or "may not fetch this URL" in message, message
+    browser.save_screenshot(str(ARTIFACTS / "demo-url-refused.png"))
+
     generic = browser.execute_script("return FewClickUI.describeError(418, {error: {code: 'x', message: 'y'}})")
     for status, code in [(401, "token_expired"), (401, "invalid_token"), (403, "insufficient_scope"),
                          (413, "payload_too_large"), (413, "image_too_large"), (415, "unsupported_image_format"),

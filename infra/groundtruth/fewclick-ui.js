@@ -183,7 +183,7 @@
       case "image_too_large": return "The image has too many pixels for the service" + detail + ". Downscale it and open it again.";
       case "unsupported_image_format": case "unsupported_media_type": return "Only JPEG and PNG images can be segmented. Convert the file and open it again.";
       case "invalid_image": return "The image file cannot be decoded (corrupt or truncated)" + detail + ".";
-      case "url_not_enabled": return "Image URLs are not enabled on this deployment. Open the file instead (file picker, drag and drop or paste).";
+      case "url_not_enabled": return "Image URLs are not enabled on this deployment (the proxy has no --image-url-allow list). Open the file instead (file picker, drag and drop or paste).";
       case "url_not_allowed": return "The service may not fetch this URL" + detail + ". Ask the operator to add its host to the proxy's --image-url-allow list, or open the file instead.";
       case "image_fetch_failed": return "The service could not download the image" + detail + ". Check that the URL opens in a browser (public or presigned) or open the file instead.";
       case "image_fetch_timeout": return "The image server took too long to answer. Try again, or open the file instead.";
@@ -996,7 +996,10 @@
       setZoom: setZoom, fit: fit, imageToClient: imageToClient, clientToImage: clientToImage, show: show,
       addUrl: addUrl, current: current, item: item,
       /** Replaces the bearer token; `renew: false` stops fetching fresh demo tokens. */
-      setToken: function (t, opts) { ui.token = t; ui.tokenExpires = Infinity; if (opts && opts.renew === false) ui.autoRenew = false; },
+      setToken: function (t, opts) {
+        ui.token = t; ui.tokenExpires = t ? Infinity : 0;
+        if (opts && opts.renew !== undefined) ui.autoRenew = !!opts.renew && !!config.tokenUrl;
+      },
     };
     global.fewclick = api;
     return api;
