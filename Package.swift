@@ -69,6 +69,10 @@ let package = Package(
         .systemLibrary(
             name: "CSPNG", path: "Sources/System/CSPNG", pkgConfig: "spng",
             providers: [.apt(["libspng-dev"])]),
+        // hiredis (Debian libhiredis-dev): the proxy's shared image store on Redis. No pkgConfig:
+        // hiredis.pc's -D_FILE_OFFSET_BITS=64 is a flag SwiftPM refuses (a warning on every build);
+        // the header is <hiredis/hiredis.h> on the default include path.
+        .systemLibrary(name: "CHiredis", path: "Sources/System/CHiredis", providers: [.apt(["libhiredis-dev"])]),
         // oneDNN (Debian libdnnl-dev, v2 C API, OpenMP runtime): the CPU neural-network runtime.
         .systemLibrary(name: "CDNNL", path: "Sources/System/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // libcurl's setopt/getinfo are C variadics, which Swift cannot call: a tiny C shim wraps them.
@@ -143,6 +147,7 @@ let package = Package(
             dependencies: [
                 "FewClickCore", "ImageCodec", "InferenceProtocol", "CurlHTTP", "LambdaKit", "Segmentation", "AWSSigV4",
                 "Observability",
+                "CHiredis",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -207,6 +212,7 @@ let package = Package(
                 "Evaluation", "FewClickCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         .executableTarget(

@@ -10,6 +10,8 @@ let suites: [(name: String, summary: String, run: ([String]) async throws -> Voi
      { try GraphCutBench.run(arguments: $0) }),
     ("neural", "NeuralNet forward-pass time p50/p90 at 224/256/320 on 1 and 2 threads + memory per call; args: [weights] [iterations] [sizes] [--json] [--verbose]",
      { try NeuralBench.run(arguments: $0) }),
+    ("faults", "failure behaviour of `fewclick up` + Redis under load at concurrency 8 (SIGSTOP/kill/restart endpoint and proxy, stop Redis); args: [--soak [SECONDS]] [--interval S] [--model M] [--stop-seconds S] [--concurrency N]",
+     { try await Faults.run(arguments: $0) }),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

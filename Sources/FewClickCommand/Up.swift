@@ -2,24 +2,34 @@ import ArgumentParser
 import CurlHTTP
 import Dispatch
 import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `fewclick up`: runs the whole stack (endpoint, proxy, gateway) on loopback for local use.
+/// `fewclick up`: runs the whole stack (endpoint, proxy, gateway) on loopback for local use, as a
+/// supervisor.
 ///
-/// Starts the `endpoint`, `proxy` and `gateway` executables found next to `fewclick`, one after
-/// the other, waiting until each answers its health check; then prints the gateway URL, a fresh
-/// dev token and a ready `curl` example. Ctrl-C or SIGTERM stops all three (SIGTERM by PID, then
-/// SIGKILL after a grace period); if one of them exits on its own, the others are stopped too.
+/// Each child process is a `ChildService` in one swift-service-lifecycle `ServiceGroup`: the
+/// endpoint, the proxy and the gateway start in that order, each once the one before answers its
+/// health check; then the banner (gateway URL, a fresh dev token, a `curl` example) is printed. A
+/// child that dies after it was healthy is restarted with exponential back-off (0.5 s doubling up to
+/// `--max-restart-delay`, back to 0.5 s once it stayed up a minute), and the rest of the stack keeps
+/// running. A child that exits before it was ever healthy (a port in use, a bad flag) stops the
+/// stack with an error. Ctrl-C or SIGTERM drains: the group stops the gateway, then the proxy, then
+/// the endpoint, each with SIGTERM (each service finishes the requests it accepted: Hummingbird's
+/// graceful shutdown) and SIGKILL after `--grace-period`.
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run endpoint, proxy and gateway on loopback; print the URL, a dev token and a curl example.",
         discussion: """
             Defaults: endpoint 127.0.0.1:8080, proxy (Lambda Invoke API) 127.0.0.1:9001, gateway 127.0.0.1:8000. \
             The JWT secret comes from --jwt-secret-file, else $FEWCLICK_JWT_SECRET, else a random one is generated \
-            for this run. Ctrl-C or SIGTERM stops all three.
+            for this run. A service that dies is restarted with back-off; Ctrl-C or SIGTERM drains and stops all three \
+            (gateway first).
             """)
 
     @Option(help: "Address the three services bind to.") var host = "127.0.0.1"
@@ -36,20 +46,25 @@ struct Up: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Serve the labeling demo page at the gateway's /demo.") var demo = true
     @Option(help: "Folder with the labeling UI (default: infra/groundtruth of this checkout, found from the working directory or the executables).")
     var uiDir: String?
+    @Option(help: ArgumentHelp("The proxy's image store: memory, or redis://host:port/db (passed to proxy serve --image-store).", valueName: "url"))
+    var imageStore: String?
+    @Option(help: "Seconds each service gets to finish its requests after SIGTERM before SIGKILL.") var gracePeriod = 10.0
+    @Option(help: "Longest wait in seconds before restarting a service that died (back-off from 0.5 s).")
+    var maxRestartDelay = 30.0
 
     func validate() throws {
         for port in [endpointPort, proxyPort, gatewayPort] where !(1...65535).contains(port) {
             throw ValidationError("ports must be between 1 and 65535")
+        }
+        guard gracePeriod > 0, gracePeriod <= 3600 else { throw ValidationError("--grace-period must be in (0, 3600] seconds") }
+        guard maxRestartDelay >= 0.5, maxRestartDelay <= 3600 else {
+            throw ValidationError("--max-restart-delay must be 0.5…3600 seconds")
         }
     }
 
     func run() async throws {
         let bin = try binaryFolder()
         let (secret, secretGenerated) = try jwtSecret()
-        let stack = Stack()
-        let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
-        let client = CurlClient(maxConcurrentRequests: 2)
-        defer { client.shutdown() }
         var environment = ProcessInfo.processInfo.environment
         environment["FEWCLICK_JWT_SECRET"] = secret
         let base = "http://\(host)"
@@ -65,52 +80,65 @@ struct Up: AsyncParsableCommand {
         } else if demo {
             printErr("fewclick up: labeling UI folder not found (pass --ui-dir infra/groundtruth); no demo page")
         }
+        for name in ["endpoint", "proxy", "gateway"]
+        where !FileManager.default.isExecutableFile(atPath: bin.appending(path: name).path) {
+            throw UpError("\(bin.appending(path: name).path) is not an executable; build the package first (swift build)")
+        }
 
-        do {
-            try stack.start(
-                name: "endpoint", executable: bin.appending(path: "endpoint"),
-                arguments: ["serve", "--host", host, "--port", String(endpointPort)], environment: environment)
-            try await waitHealthy(
-                "endpoint", url: "\(base):\(endpointPort)/ping", client: client, stack: stack, signals: signals)
-
-            try stack.start(
-                name: "proxy", executable: bin.appending(path: "proxy"),
-                arguments: [
-                    "serve", "--host", host, "--port", String(proxyPort), "--endpoint-url", "\(base):\(endpointPort)",
-                ],
-                environment: environment)
-            try await waitHealthy(
-                "proxy", url: "\(base):\(proxyPort)/healthz", client: client, stack: stack, signals: signals)
-
-            try stack.start(
-                name: "gateway", executable: bin.appending(path: "gateway"),
-                arguments: [
-                    "serve", "--host", host, "--port", String(gatewayPort), "--proxy-url", "\(base):\(proxyPort)",
-                ] + corsOrigins.flatMap { ["--cors-origin", $0] } + uiArguments,
-                environment: environment)
-            try await waitHealthy(
-                "gateway", url: "\(base):\(gatewayPort)/healthz", client: client, stack: stack, signals: signals)
-
+        let stack = StackState()
+        let client = CurlClient(maxConcurrentRequests: 3)
+        defer { client.shutdown() }
+        let policy = RestartPolicy(
+            initialDelay: .milliseconds(500), maxDelay: .milliseconds(Int64(maxRestartDelay * 1000)),
+            resetAfter: .seconds(60))
+        let grace = Duration.milliseconds(Int64(gracePeriod * 1000))
+        let ready = Duration.milliseconds(Int64(readyTimeout * 1000))
+        func child(_ name: String, after dependency: String?, arguments: [String], health: String) -> ChildService {
+            ChildService(
+                spec: ChildSpec(
+                    name: name, executable: bin.appending(path: name), arguments: arguments, environment: environment,
+                    healthURL: health, dependency: dependency),
+                stack: stack, client: client, policy: policy, gracePeriod: grace, readyTimeout: ready)
+        }
+        let endpoint = child(
+            "endpoint", after: nil, arguments: ["serve", "--host", host, "--port", String(endpointPort)],
+            health: "\(base):\(endpointPort)/ping")
+        let proxy = child(
+            "proxy", after: "endpoint",
+            arguments: ["serve", "--host", host, "--port", String(proxyPort), "--endpoint-url", "\(base):\(endpointPort)"]
+                + (imageStore.map { ["--image-store", $0] } ?? []),
+            health: "\(base):\(proxyPort)/healthz")
+        let gateway = child(
+            "gateway", after: "proxy",
+            arguments: ["serve", "--host", host, "--port", String(gatewayPort), "--proxy-url", "\(base):\(proxyPort)"]
+                + corsOrigins.flatMap { ["--cors-origin", $0] } + uiArguments,
+            health: "\(base):\(gatewayPort)/healthz")
+        let banner = BannerService(stack: stack) { [environment] in
             let token = try await issueToken(gateway: bin.appending(path: "gateway"), environment: environment)
             printBanner(
                 gatewayURL: "\(base):\(gatewayPort)", token: token, demo: ui != nil && demo && loopback,
                 secretGenerated: secretGenerated)
-        } catch {
-            await stack.stopAll()
-            throw error
         }
 
-        // Run until a signal arrives or a service exits on its own.
-        let reason = await stack.firstExitOrSignal(signals)
-        switch reason {
-        case .signal(let number):
-            printErr("fewclick up: signal \(number), stopping the stack")
-            await stack.stopAll()
-        case .exited(let name, let status):
-            printErr("fewclick up: \(name) exited with status \(status), stopping the stack")
-            await stack.stopAll()
-            throw ExitCode(1)
+        var logger = Logger(label: "fewclick-up")
+        logger.logLevel = .warning
+        // Graceful shutdown runs in reverse order: the banner (which marks the stack as stopping, so
+        // no child is restarted any more), then gateway, proxy, endpoint, each waited for.
+        let services: [any Service] = [endpoint, proxy, gateway, banner]
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map {
+                    .init(service: $0, successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup)
+                },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            if let failure = stack.failure { throw UpError(failure) }
+            throw error
         }
+        if let failure = stack.failure { throw UpError(failure) }
+        printErr("fewclick up: stopped")
     }
 
     private func binaryFolder() throws -> URL {
@@ -144,29 +172,6 @@ struct Up: AsyncParsableCommand {
         return (secret, true)
     }
 
-    /// Polls `url` until it answers 200, within `readyTimeout`.
-    private func waitHealthy(
-        _ name: String, url: String, client: CurlClient, stack: Stack, signals: SignalWatcher
-    ) async throws {
-        let deadline = ContinuousClock.now + .milliseconds(Int64(readyTimeout * 1000))
-        while ContinuousClock.now < deadline {
-            if let exit = stack.exitedService() {
-                throw UpError("\(exit.name) exited with status \(exit.status) while starting")
-            }
-            if let signal = signals.received() {
-                throw UpError("interrupted by signal \(signal) while starting \(name)")
-            }
-            let request = CurlRequest(
-                method: "GET", url: url, connectTimeout: .milliseconds(500), timeout: .seconds(2), maxResponseBytes: 1 << 16)
-            if let response = try? await client.execute(request), response.status == 200 {
-                printErr("fewclick up: \(name) is ready (\(url))")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        throw UpError("\(name) did not become healthy within \(readyTimeout) s (\(url))")
-    }
-
     /// Runs `gateway token issue` (the secret travels in the environment, never in argv), reading
     /// its output on a Dispatch queue rather than a cooperative thread.
     private func issueToken(gateway: URL, environment: [String: String]) async throws -> String {
@@ -176,13 +181,14 @@ struct Up: AsyncParsableCommand {
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output
+        let exited = ExitSignal()
+        process.terminationHandler = { exited.finish($0.terminationStatus) }
         try process.run()
         let handle = output.fileHandleForReading
         let data: Data = await withCheckedContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(returning: handle.readDataToEndOfFile()) }
         }
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        guard process.terminationStatus == 0 else { throw UpError("gateway token issue failed") }
+        guard await exited.status() == 0 else { throw UpError("gateway token issue failed") }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -220,7 +226,7 @@ struct Up: AsyncParsableCommand {
               curl -s \(gatewayURL)/v1/segment -H "Authorization: Bearer $FEWCLICK_TOKEN" \\
                 -H 'Content-Type: application/json' --data-binary @-
 
-            Ctrl-C stops all three.
+            A service that dies is restarted; Ctrl-C stops all three.
 
             """
         FileHandle.standardOutput.write(Data(banner.utf8))
@@ -238,114 +244,3 @@ func printErr(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-/// The child processes of `fewclick up`, stopped by PID.
-final class Stack: @unchecked Sendable {
-    // All mutable state is guarded by `lock`.
-    private let lock = NSLock()
-    private var processes: [(name: String, process: Process)] = []
-    private var exits: [(name: String, status: Int32)] = []
-    private var stopping = false
-    private var onExit: (@Sendable () -> Void)?
-
-    func start(name: String, executable: URL, arguments: [String], environment: [String: String]) throws {
-        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            throw UpError("\(executable.path) is not an executable; build the package first (swift build)")
-        }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        process.terminationHandler = { [weak self] finished in
-            guard let self else { return }
-            let callback: (@Sendable () -> Void)? = self.lock.withLock {
-                if !self.stopping { self.exits.append((name, finished.terminationStatus)) }
-                return self.onExit
-            }
-            callback?()
-        }
-        try process.run()
-        lock.withLock { processes.append((name, process)) }
-        printErr("fewclick up: started \(name) (pid \(process.processIdentifier))")
-    }
-
-    func exitedService() -> (name: String, status: Int32)? { lock.withLock { exits.first } }
-
-    /// Sends SIGTERM to every running child (last started first), waits up to 10 s each, then SIGKILL.
-    func stopAll() async {
-        let running = lock.withLock {
-            stopping = true
-            return processes.reversed()
-        }
-        for (name, process) in running where process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            let deadline = ContinuousClock.now + .seconds(10)
-            while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-            if process.isRunning {
-                printErr("fewclick up: \(name) did not stop in 10 s, killing pid \(process.processIdentifier)")
-                kill(process.processIdentifier, SIGKILL)
-                while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-            }
-            printErr("fewclick up: stopped \(name)")
-        }
-    }
-
-    enum Reason {
-        case signal(Int32)
-        case exited(String, Int32)
-    }
-
-    /// Waits until a watched signal arrives or a child exits on its own.
-    func firstExitOrSignal(_ signals: SignalWatcher) async -> Reason {
-        let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
-        lock.withLock { onExit = { continuation.yield() } }
-        signals.onSignal { continuation.yield() }
-        var iterator = stream.makeAsyncIterator()
-        while true {
-            if let signal = signals.received() { return .signal(signal) }
-            if let exit = exitedService() {
-                // Ctrl-C reaches the whole process group: a child may exit before our handler runs.
-                try? await Task.sleep(for: .milliseconds(300))
-                if let signal = signals.received() { return .signal(signal) }
-                return .exited(exit.name, exit.status)
-            }
-            _ = await iterator.next()
-        }
-    }
-}
-
-/// Catches SIGINT/SIGTERM (instead of dying) so the stack can be stopped cleanly.
-final class SignalWatcher: @unchecked Sendable {
-    // All mutable state is guarded by `lock`.
-    private let lock = NSLock()
-    private var sources: [any DispatchSourceSignal] = []
-    private var last: Int32?
-    private var callback: (@Sendable () -> Void)?
-
-    init(signals: [Int32]) {
-        for number in signals {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                let callback = self.lock.withLock {
-                    self.last = number
-                    return self.callback
-                }
-                callback?()
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    /// The last signal received, if any.
-    func received() -> Int32? { lock.withLock { last } }
-
-    func onSignal(_ callback: @escaping @Sendable () -> Void) {
-        let pending = lock.withLock {
-            self.callback = callback
-            return last != nil
-        }
-        if pending { callback() }
-    }
-}

@@ -61,6 +61,11 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// How long the open breaker refuses before a probe. Default 5 s. Environment:
     /// `FEWCLICK_BREAKER_COOLDOWN_MS`.
     public var breakerCooldown: Duration = .seconds(5)
+    /// Where images live between calls: the in-memory LRU (default) or Redis shared by replicas.
+    /// Environment: `FEWCLICK_IMAGE_STORE` (`redis://host:port/db`), `FEWCLICK_IMAGE_STORE_TTL`
+    /// (seconds, default 3600), `FEWCLICK_IMAGE_STORE_MAX_IMAGE_BYTES` (default 8 MiB),
+    /// `FEWCLICK_IMAGE_STORE_TIMEOUT_MS` (default 500).
+    public var imageStore = ImageStoreSettings()
 
     /// Creates a configuration.
     public init(
@@ -133,6 +138,17 @@ public struct ProxyConfiguration: Sendable, Equatable {
         if let bytes = try integer("FEWCLICK_MAX_DECODE_BYTES", minimum: 1) { configuration.maxDecodeBytes = bytes }
         if let count = try integer("FEWCLICK_BREAKER_THRESHOLD", minimum: 1) { configuration.breakerThreshold = count }
         if let ms = try integer("FEWCLICK_BREAKER_COOLDOWN_MS", minimum: 1) { configuration.breakerCooldown = .milliseconds(ms) }
+        if let url = environment["FEWCLICK_IMAGE_STORE"], !url.isEmpty, url != "memory" {
+            do { _ = try RedisConfiguration(url: url) } catch {
+                throw Invalid(description: "FEWCLICK_IMAGE_STORE: \(error.message)")
+            }
+            configuration.imageStore.url = url
+        }
+        if let seconds = try integer("FEWCLICK_IMAGE_STORE_TTL", minimum: 1) { configuration.imageStore.ttl = .seconds(seconds) }
+        if let bytes = try integer("FEWCLICK_IMAGE_STORE_MAX_IMAGE_BYTES", minimum: 0) {
+            configuration.imageStore.maxImageBytes = bytes
+        }
+        if let ms = try integer("FEWCLICK_IMAGE_STORE_TIMEOUT_MS", minimum: 1) { configuration.imageStore.timeout = .milliseconds(ms) }
         do {
             configuration.sagemaker = try SageMakerRuntimeTarget.fromEnvironment(environment)
         } catch {

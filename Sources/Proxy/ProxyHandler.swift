@@ -15,8 +15,8 @@ import Segmentation
 /// response, errors included, carries the CORS headers and `X-Request-Id` (from the request's
 /// `X-Request-Id` header, else the event's `requestContext.requestId`, else the invocation id).
 ///
-/// A segment call: parse and check the body → the image from `data` (decoded, cached under its
-/// id) or `id` (from the cache) → `SegmentPipeline.modelInput` → the endpoint (V2 binary tensors,
+/// A segment call: parse and check the body → the image from `data` (decoded, stored under its
+/// id) or `id` (from the image store) → `SegmentPipeline.modelInput` → the endpoint (V2 binary tensors,
 /// `session` = image id) → `SegmentPipeline.mask` → the encodings asked for. Client and model
 /// errors are JSON error responses (see `ProxyError`); the handler never throws, so API Gateway
 /// never sees a function error from it.
@@ -26,8 +26,9 @@ import Segmentation
 public final class ProxyHandler: HTTPEventHandler {
     /// The settings.
     public let configuration: ProxyConfiguration
-    /// The decoded-image cache behind `image.id`.
-    public let cache: ImageCache
+    /// The image store behind `image.id`: the in-memory LRU, or Redis with that LRU in front
+    /// (`configuration.imageStore`).
+    public let store: any ImageStore
     /// The endpoint client.
     public let model: ModelClient
     /// The bound on concurrent decodes and decoded bytes in flight.
@@ -41,7 +42,7 @@ public final class ProxyHandler: HTTPEventHandler {
     /// Creates the handler; `client` is shared with other users of the process and not shut down here.
     public init(configuration: ProxyConfiguration, client: CurlClient, logger: Logger) {
         self.configuration = configuration
-        self.cache = ImageCache(capacityBytes: configuration.imageCacheBytes)
+        self.store = Self.makeStore(configuration, logger: logger)
         let breaker = CircuitBreaker(threshold: configuration.breakerThreshold, cooldown: configuration.breakerCooldown)
         self.model = configuration.sagemaker.map {
             ModelClient(sagemaker: $0, client: client, connectTimeout: configuration.endpointConnectTimeout, breaker: breaker)
@@ -52,6 +53,24 @@ public final class ProxyHandler: HTTPEventHandler {
         self.fetcher = ImageFetcher(configuration: configuration, client: client)
         self.logger = logger
         ProxyMetrics.register()
+    }
+
+    /// The store `configuration.imageStore` names; the in-memory LRU when it names none (or a URL
+    /// that does not parse, which `ProxyConfiguration.fromEnvironment` refuses earlier).
+    static func makeStore(_ configuration: ProxyConfiguration, logger: Logger) -> any ImageStore {
+        guard configuration.imageStore.url != nil else { return ImageCache(capacityBytes: configuration.imageCacheBytes) }
+        do {
+            let store = try RedisImageStore(
+                settings: configuration.imageStore, localCapacityBytes: configuration.imageCacheBytes,
+                maxImagePixels: configuration.maxImagePixels, logger: logger)
+            let settings = configuration.imageStore
+            logger.info(
+                "image store: \(store.redis.configuration.redactedURL), ttl \(settings.ttl), images up to \(settings.maxImageBytes) bytes shared")
+            return store
+        } catch {
+            logger.error("image store: \(error.message); using the in-memory cache alone")
+            return ImageCache(capacityBytes: configuration.imageCacheBytes)
+        }
     }
 
     /// Routes and answers one request (never throws).
@@ -143,10 +162,11 @@ public final class ProxyHandler: HTTPEventHandler {
             throw .payloadTooLarge(body.count, limit: configuration.maxBodyBytes)
         }
         let configuration = self.configuration
-        let cache = self.cache
+        let store = self.store
         let gate = self.decodeGate
 
-        // Decode: body, image (fetched from image.url, or a cache hit), previous mask.
+        // Decode: the body; the image from image.url (fetched), image.data (decoded, or this
+        // process's copy) or image.id (the image store).
         let request = try await Offload.run { () throws(ProxyError) -> SegmentRequest in
             try SegmentRequest.parse(body, maxClicks: configuration.maxClicks)
         }
@@ -156,46 +176,36 @@ public final class ProxyHandler: HTTPEventHandler {
         } else {
             source = request.image
         }
-        let (imageId, image, previousMask, reserved) = try await Offload.run {
-            () throws(ProxyError) -> (String, RGBImage, Mask?, Int) in
-            let imageId: String
-            let image: RGBImage
-            let reserved: Int
-            switch source {
-            case .id(let id):
-                guard let cached = cache.image(for: id) else {
-                    ProxyMetrics.imageStoreMiss()
-                    throw .imageNotFound(id)
-                }
-                ProxyMetrics.imageStoreHit()
-                imageId = id
-                image = cached
-                reserved = try Self.reserve(gate, width: cached.width, height: cached.height)
-            case .data(let bytes):
-                imageId = ImageCache.imageID(of: bytes)
-                if let cached = cache.image(for: imageId) {
+        let imageId: String
+        let image: RGBImage
+        let reserved: Int
+        switch source {
+        case .id(let id):
+            guard let stored = await store.image(for: id) else {
+                ProxyMetrics.imageStoreMiss()
+                throw .imageNotFound(id)
+            }
+            ProxyMetrics.imageStoreHit()
+            (imageId, image) = (id, stored)
+            reserved = try Self.reserve(gate, width: stored.width, height: stored.height)
+        case .data(let bytes):
+            let (id, decodedImage, held) = try await Offload.run { () throws(ProxyError) -> (String, RGBImage, Int) in
+                let imageId = ImageCache.imageID(of: bytes)
+                if let local = store.localImage(for: imageId) {
                     ProxyMetrics.imageStoreHit()
-                    image = cached
-                    reserved = try Self.reserve(gate, width: cached.width, height: cached.height)
-                } else {
-                    ProxyMetrics.imageStoreMiss()
-                    let decodeStart = ContinuousClock.now
-                    let decoded = try Self.decodeImage(bytes, maxPixels: configuration.maxImagePixels, gate: gate)
-                    image = decoded.0
-                    reserved = decoded.1
-                    ProxyMetrics.imageDecoded(in: ContinuousClock.now - decodeStart)
-                    cache.insert(image, for: imageId)
+                    return (imageId, local, try Self.reserve(gate, width: local.width, height: local.height))
                 }
-            case .url:
-                throw .internalError()  // fetched above
+                ProxyMetrics.imageStoreMiss()
+                let decodeStart = ContinuousClock.now
+                let decoded = try Self.decodeImage(bytes, maxPixels: configuration.maxImagePixels, gate: gate)
+                ProxyMetrics.imageDecoded(in: ContinuousClock.now - decodeStart)
+                return (imageId, decoded.0, decoded.1)
             }
-            do throws(ProxyError) {
-                let previousMask = try request.validate(width: image.width, height: image.height)
-                return (imageId, image, previousMask, reserved)
-            } catch {
-                gate.release(bytes: reserved)
-                throw error
-            }
+            // Stored again even when this process had it: refreshes the shared copy's lifetime.
+            await store.insert(decodedImage, encoded: bytes, for: id)
+            (imageId, image, reserved) = (id, decodedImage, held)
+        case .url:
+            throw .internalError()  // fetched above
         }
         // The image's pixel memory stays reserved until the answer is built.
         defer { gate.release(bytes: reserved) }
@@ -205,6 +215,7 @@ public final class ProxyHandler: HTTPEventHandler {
         let style = model.headerStyle
         let (plan, cropClicks, message) = try await Offload.run {
             () throws(ProxyError) -> (CropPlan, [Click], EncodedInferenceMessage) in
+            let previousMask = try request.validate(width: image.width, height: image.height)
             let (plan, input) = SegmentPipeline.modelInput(
                 image: image, clicks: request.allClicks, previousMask: previousMask,
                 settings: configuration.cropSettings, sessionKey: imageId)

@@ -29,7 +29,9 @@ struct ProxyCommand: AsyncParsableCommand {
             FEWCLICK_IMAGE_URL_ALLOW (comma-separated URL prefixes; none: image.url is refused), FEWCLICK_IMAGE_URL_MAX_BYTES \
             (20971520), FEWCLICK_IMAGE_URL_TIMEOUT_MS (10000), FEWCLICK_MAX_CONCURRENT_DECODES (CPU count, at least 2), \
             FEWCLICK_MAX_DECODE_BYTES (1073741824), FEWCLICK_BREAKER_THRESHOLD (3), FEWCLICK_BREAKER_COOLDOWN_MS (5000), \
-            LOG_LEVEL (info).
+            FEWCLICK_IMAGE_STORE (in-memory; redis://host:port/db shares images between replicas), \
+            FEWCLICK_IMAGE_STORE_TTL (3600 s), FEWCLICK_IMAGE_STORE_MAX_IMAGE_BYTES (8388608), \
+            FEWCLICK_IMAGE_STORE_TIMEOUT_MS (500), LOG_LEVEL (info).
             """,
         subcommands: [Serve.self, Invoke.self])
 
@@ -100,11 +102,15 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup(title: "Limits and timeouts") var limits: ServerLimitOptions
 
+    @OptionGroup(title: "Image store")
+    var imageStore: ImageStoreOptions
+
     func run() async throws {
         let logger = try makeLogger(logLevel)
         FewClickMetrics.bootstrapProcess()
         var configuration = try loadConfiguration()
         if let endpointURL { configuration.endpointURL = endpointURL }
+        try imageStore.apply(to: &configuration)
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         if !imageURLAllow.isEmpty {
             do {
@@ -166,6 +172,9 @@ struct Invoke: AsyncParsableCommand {
     @Option(help: "Log level (overrides LOG_LEVEL); logs go to standard error.")
     var logLevel: String?
 
+    @OptionGroup(title: "Image store")
+    var imageStore: ImageStoreOptions
+
     func validate() throws {
         guard !event.isEmpty else { throw ValidationError("give at least one --event FILE") }
     }
@@ -174,6 +183,7 @@ struct Invoke: AsyncParsableCommand {
         let logger = try makeLogger(logLevel ?? "warning")
         var configuration = try loadConfiguration()
         if let endpointURL { configuration.endpointURL = endpointURL }
+        try imageStore.apply(to: &configuration)
         var events: [[UInt8]] = []
         for path in event {
             do {
@@ -199,6 +209,47 @@ struct Invoke: AsyncParsableCommand {
             }
         }
         if failed { throw ExitCode(1) }
+    }
+}
+
+/// `--image-store` and its settings (each overrides its `FEWCLICK_IMAGE_STORE*` variable).
+struct ImageStoreOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Where images live between calls: 'memory' (this process's LRU) or redis://[:password@]host:port/db, shared by replicas (overrides FEWCLICK_IMAGE_STORE).",
+            valueName: "url"))
+    var imageStore: String?
+
+    @Option(help: ArgumentHelp("Seconds Redis keeps an image after its last upload (default 3600).", valueName: "seconds"))
+    var imageStoreTTL: Int?
+
+    @Option(help: ArgumentHelp("Largest encoded image shared through Redis; larger ones stay local (default 8388608).", valueName: "bytes"))
+    var imageStoreMaxImageBytes: Int?
+
+    @Option(help: ArgumentHelp("Redis connect and command timeout (default 500).", valueName: "ms"))
+    var imageStoreTimeoutMs: Int?
+
+    func apply(to configuration: inout ProxyConfiguration) throws {
+        if let imageStore {
+            if imageStore == "memory" {
+                configuration.imageStore.url = nil
+            } else {
+                do { _ = try RedisConfiguration(url: imageStore) } catch { throw ValidationError("--image-store: \(error.message)") }
+                configuration.imageStore.url = imageStore
+            }
+        }
+        if let imageStoreTTL {
+            guard imageStoreTTL >= 1 else { throw ValidationError("--image-store-ttl must be at least 1 second") }
+            configuration.imageStore.ttl = .seconds(imageStoreTTL)
+        }
+        if let imageStoreMaxImageBytes {
+            guard imageStoreMaxImageBytes >= 0 else { throw ValidationError("--image-store-max-image-bytes must be ≥ 0") }
+            configuration.imageStore.maxImageBytes = imageStoreMaxImageBytes
+        }
+        if let imageStoreTimeoutMs {
+            guard imageStoreTimeoutMs >= 1 else { throw ValidationError("--image-store-timeout-ms must be ≥ 1") }
+            configuration.imageStore.timeout = .milliseconds(imageStoreTimeoutMs)
+        }
     }
 }
 

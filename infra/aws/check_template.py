@@ -70,6 +70,17 @@ def check(output, errors):
     expect("Fn::If" in json.dumps(proxy.get("ReservedConcurrentExecutions")), "reserved concurrency not conditional")
     env = proxy.get("Environment", {}).get("Variables", {})
     expect("FEWCLICK_SAGEMAKER_ENDPOINT" in env, "proxy lacks FEWCLICK_SAGEMAKER_ENDPOINT")
+    # The optional shared image store: a redis:// URL from ImageStoreEndpoint, and the VPC, only
+    # under the HasImageStore condition.
+    store = env.get("FEWCLICK_IMAGE_STORE", {})
+    expect(isinstance(store, dict) and store.get("Fn::If", [None])[0] == "HasImageStore"
+           and "redis://${ImageStoreEndpoint}" in json.dumps(store), f"proxy FEWCLICK_IMAGE_STORE: {store}")
+    vpc = proxy.get("VpcConfig", {})
+    expect(isinstance(vpc, dict) and vpc.get("Fn::If", [None])[0] == "HasImageStore", f"proxy VpcConfig: {vpc}")
+    condition = output.get("Conditions", {}).get("HasImageStore")
+    expect(condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ImageStoreEndpoint"}, ""]}]},
+           f"HasImageStore condition: {condition}")
+    expect(output["Parameters"].get("ImageStoreEndpoint", {}).get("Default") == "", "the image store must be optional")
 
     aliases = resources_of_type(output, "AWS::Lambda::Alias")
     expect(len(aliases) == 1, f"expected one proxy alias, got {sorted(aliases)}")

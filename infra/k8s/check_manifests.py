@@ -2,18 +2,22 @@
 """Parse the Kubernetes manifests in infra/k8s and check that they hang together: every file in
 kustomization.yaml exists and parses; every Deployment has readiness and liveness probes on a
 named container port; every Service selects a Deployment's pod labels and targets a port it
-declares; every HPA scales an existing Deployment; every ConfigMap/Secret key a pod reads exists.
+declares; every HPA scales an existing Deployment; every ConfigMap/Secret key a pod reads exists;
+the proxy's FEWCLICK_IMAGE_STORE is a redis:// URL naming the Redis Service and its port.
 
 No cluster needed (python3 + PyYAML). Exit status 0 when all checks hold.
     python3 infra/k8s/check_manifests.py
 """
 
 import os
+import re
 import sys
 
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Deployments that are not fewclick services (no HTTP health route, no HPA).
+DATA_STORES = {"fewclick-redis"}
 
 
 def main():
@@ -59,7 +63,16 @@ def main():
             if container["image"] not in images:
                 errors.append(f"{name}: image {container['image']} is not in kustomization images")
             for probe in ("readinessProbe", "livenessProbe"):
-                get = container.get(probe, {}).get("httpGet")
+                spec_ = container.get(probe, {})
+                if name in DATA_STORES:
+                    # Redis speaks no HTTP: a TCP or exec (redis-cli ping) probe on a declared port.
+                    tcp = spec_.get("tcpSocket")
+                    if not (tcp or spec_.get("exec")):
+                        errors.append(f"{name}/{container['name']}: no tcpSocket/exec {probe}")
+                    elif tcp and tcp["port"] not in ports:
+                        errors.append(f"{name}/{container['name']}: {probe} uses undeclared port {tcp['port']}")
+                    continue
+                get = spec_.get("httpGet")
                 if not get:
                     errors.append(f"{name}/{container['name']}: no HTTP {probe}")
                 elif get["port"] not in ports:
@@ -97,8 +110,30 @@ def main():
             errors.append(f"HPA {hpa['metadata']['name']}: minReplicas > maxReplicas")
 
     expected = {"fewclick-endpoint", "fewclick-proxy", "fewclick-gateway"}
-    if set(deployments) != expected:
-        errors.append(f"deployments {sorted(deployments)} != {sorted(expected)}")
+    if set(deployments) != expected | DATA_STORES:
+        errors.append(f"deployments {sorted(deployments)} != {sorted(expected | DATA_STORES)}")
+
+    # The proxies share images through the Redis Service (README "Scaling out").
+    proxy_env = {e["name"]: e for c in deployments.get("fewclick-proxy", {}).get("spec", {}).get("template", {})
+                 .get("spec", {}).get("containers", []) for e in c.get("env", [])}
+    store = proxy_env.get("FEWCLICK_IMAGE_STORE")
+    store_url = None
+    if store is None:
+        errors.append("fewclick-proxy does not set FEWCLICK_IMAGE_STORE")
+    elif "value" in store:
+        store_url = store["value"]
+    else:
+        ref = store.get("valueFrom", {}).get("configMapKeyRef", {})
+        store_url = next((d.get("data", {}).get(ref.get("key")) for d in of_kind("ConfigMap")
+                          if d["metadata"]["name"] == ref.get("name")), None)
+    if store is not None:
+        match = re.fullmatch(r"redis://([a-z0-9.-]+):([0-9]+)/([0-9]+)", store_url or "")
+        redis_services = {s["metadata"]["name"]: {p["port"] for p in s["spec"]["ports"]} for s in of_kind("Service")
+                          if s["spec"]["selector"].get("app.kubernetes.io/name") == "fewclick-redis"}
+        if not match:
+            errors.append(f"FEWCLICK_IMAGE_STORE {store_url!r} is not redis://service:port/db")
+        elif int(match.group(2)) not in redis_services.get(match.group(1).split(".")[0], set()):
+            errors.append(f"FEWCLICK_IMAGE_STORE {store_url!r} does not name the Redis Service and its port")
     if {h["spec"]["scaleTargetRef"]["name"] for h in of_kind("HorizontalPodAutoscaler")} != expected:
         errors.append("not every service has an HPA")
 
@@ -106,7 +141,8 @@ def main():
         print(f"k8s manifest check failed: {error}", file=sys.stderr)
     if errors:
         return 1
-    print(f"infra/k8s: {len(docs)} documents parse; deployments, services, HPAs, probes and config refs consistent")
+    print(f"infra/k8s: {len(docs)} documents parse; deployments, services, HPAs, probes, config refs and the "
+          "proxies' Redis image store consistent")
     return 0
 
 

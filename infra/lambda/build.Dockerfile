@@ -24,6 +24,12 @@ RUN curl -fsSL "https://github.com/randy408/libspng/archive/refs/tags/v${SPNG_VE
       -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_INSTALL_LIBDIR=lib64 -DSPNG_STATIC=OFF -DBUILD_EXAMPLES=OFF \
  && cmake3 --build /tmp/spng-build -j"$(nproc)" && cmake3 --install /tmp/spng-build \
  && rm -rf /tmp/libspng-* /tmp/spng-build && ldconfig
+# hiredis (the proxy's Redis image store) is not packaged for Amazon Linux 2 either: the Debian 12 release.
+ARG HIREDIS_VERSION=0.14.1
+RUN curl -fsSL "https://github.com/redis/hiredis/archive/refs/tags/v${HIREDIS_VERSION}.tar.gz" | tar xz -C /tmp \
+ && make -C "/tmp/hiredis-${HIREDIS_VERSION}" -j"$(nproc)" \
+ && make -C "/tmp/hiredis-${HIREDIS_VERSION}" install PREFIX=/usr LIBRARY_PATH=lib64 \
+ && rm -rf /tmp/hiredis-* && ldconfig
 WORKDIR /src
 COPY Package.swift Package.resolve[d] ./
 RUN swift package resolve

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages fewclick needs on Debian 12 (run as root, or with sudo available).
-#   install-deps.sh          build/run dependencies (libcurl, libjpeg-turbo, libspng, oneDNN)
+#   install-deps.sh          build/run dependencies (libcurl, libjpeg-turbo, libspng, oneDNN, hiredis)
 #   install-deps.sh --test   also what the test suite needs (Chromium + driver for the browser test,
 #                            Prometheus for the monitoring check,
+#                            redis-server for the shared image store tests and the fault script,
 #                            Python helpers: cfn-lint, aws-sam-translator, selenium, boto3, PyYAML)
 #   install-deps.sh --train  PyTorch & co. from PyPI (infra/training/requirements.txt' core: torch,
 #                            numpy, scipy, pillow, safetensors) for training and its smoke test
@@ -11,14 +12,14 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-apt_pkgs=(libcurl4-openssl-dev libturbojpeg0-dev libspng-dev libdnnl-dev pkg-config zlib1g-dev)
+apt_pkgs=(libcurl4-openssl-dev libturbojpeg0-dev libspng-dev libdnnl-dev libhiredis-dev pkg-config zlib1g-dev)
 py_pkgs=()
 if [ "${1:-}" = "--train" ]; then
   apt_pkgs=(python3 python3-pip)
   py_pkgs+=(torch numpy scipy pillow safetensors)
 fi
 if [ "${1:-}" = "--test" ]; then
-  apt_pkgs+=(chromium chromium-driver python3 python3-pip)
+  apt_pkgs+=(chromium chromium-driver python3 python3-pip redis-server)
   # Prometheus + promtool: infra/monitoring/check_monitoring.py evaluates the dashboard's queries.
   apt_pkgs+=(prometheus)
   py_pkgs+=(pytest cfn-lint aws-sam-translator selenium boto3 PyYAML pycocotools)
