@@ -70,12 +70,19 @@ enum Faults {
         let stack = try await StackProcess.start(options: options, redisPort: redisPort)
         let load = Load(stack: stack, concurrency: options.concurrency)
         let generator = Task { await load.run() }
+        // Ctrl-C or SIGTERM: stop what this run started, then exit.
+        let redisPid = Mutex(redis.pid)
+        let cleanup = SignalCleanup { [stackPid = stack.pid] in
+            kill(stackPid, SIGTERM)
+            kill(redisPid.withLock { $0 }, SIGKILL)
+        }
         defer {
             generator.cancel()
             stack.stop()
             redis.stop()
+            cleanup.cancel()
         }
-        print("faults: fewclick up (pid \(stack.pid)), redis-server (pid \(redis.pid)), model \(options.model), concurrency \(options.concurrency)")
+        say("faults: fewclick up (pid \(stack.pid)), redis-server (pid \(redis.pid)), model \(options.model), concurrency \(options.concurrency)")
         try await Task.sleep(for: .seconds(3))  // warm up
 
         if let soak = options.soakSeconds {
@@ -90,10 +97,11 @@ enum Faults {
                 ("proxy SIGSTOP \(Int(stop)) s, SIGCONT", { try await pause(stack.pid(of: "proxy"), seconds: stop) }),
                 ("proxy SIGKILL (supervisor restarts)", { kill(stack.pid(of: "proxy"), SIGKILL); return 0 }),
                 ("proxy SIGTERM (drains, restarted)", { kill(stack.pid(of: "proxy"), SIGTERM); return 0 }),
-                ("redis stopped 10 s, restarted empty", {
+                ("redis SIGKILL, restarted empty 10 s later", {
                     redis.stop()
                     try await Task.sleep(for: .seconds(10))
                     redis = try RedisProcess(port: redisPort)
+                    redisPid.withLock { $0 = redis.pid }
                     return 10
                 }),
             ]
@@ -104,15 +112,15 @@ enum Faults {
                 try await load.waitRecovered(after: start + .milliseconds(Int64(restoredAfter * 1000)), timeout: .seconds(60))
                 try await Task.sleep(for: .seconds(2))
                 let row = load.summary(name, from: start, to: .now)
-                print(row)
+                say(row)
                 rows.append(row)
             }
-            print("\n| phase | answers by status | first error after | recovered after | requests lost | slowest answer |")
-            print("|---|---|---|---|---|---|")
-            for row in rows { print(row) }
-            print("\nfewclick up's log of the restarts:")
+            say("\n| phase | answers by status | first error after | recovered after | requests lost | slowest answer |")
+            say("|---|---|---|---|---|---|")
+            for row in rows { say(row) }
+            say("\nfewclick up's log of the restarts:")
             for line in stack.output.text.split(separator: "\n") where line.contains("restart #") || line.contains("image store") {
-                print("  " + line)
+                say("  " + line)
             }
         }
     }
@@ -126,8 +134,8 @@ enum Faults {
     }
 
     static func soakRun(seconds: Double, interval: Double, stack: StackProcess, redis: RedisProcess, load: Load) async throws {
-        print("\n| t (s) | requests ok | errors | " + ["fewclick up", "endpoint", "proxy", "gateway", "redis"].map { "\($0) RSS MiB / files" }.joined(separator: " | ") + " |")
-        print("|---|---|---|---|---|---|---|---|")
+        say("\n| t (s) | requests ok | errors | " + ["fewclick up", "endpoint", "proxy", "gateway", "redis"].map { "\($0) RSS MiB / files" }.joined(separator: " | ") + " |")
+        say("|---|---|---|---|---|---|---|---|")
         let start = ContinuousClock.now
         var next = 0.0
         while true {
@@ -139,8 +147,7 @@ enum Faults {
                     return String(format: "%.1f / %d", rss, files)
                 }
                 let (ok, bad) = load.totals()
-                print("| \(Int(elapsed)) | \(ok) | \(bad) | " + cells.joined(separator: " | ") + " |")
-                fflush(nil)
+                say("| \(Int(elapsed)) | \(ok) | \(bad) | " + cells.joined(separator: " | ") + " |")
                 next += interval
             }
             if elapsed >= seconds { break }
@@ -201,11 +208,38 @@ struct RedisProcess {
         guard process.isRunning else { throw BenchmarkError("redis-server did not start on port \(port)") }
     }
 
+    /// SIGKILL by PID (no persistence, nothing to lose). Not SIGTERM: a child started from one of
+    /// Swift's worker threads inherits their blocked signals, and redis-server then never sees SIGTERM.
     func stop() {
         guard process.isRunning else { return }
-        kill(pid, SIGTERM)
+        kill(pid, SIGKILL)
         process.waitUntilExit()
     }
+}
+
+/// Runs `action` on SIGINT or SIGTERM, then exits with status 130.
+final class SignalCleanup {
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ action: @escaping @Sendable () -> Void) {
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                action()
+                exit(130)
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() { for source in sources { source.cancel() } }
+}
+
+/// A line on standard output at once (unbuffered: progress shows when redirected to a file too).
+private func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 /// `fewclick up` with the Redis image store, on free loopback ports.

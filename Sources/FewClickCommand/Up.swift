@@ -63,6 +63,8 @@ struct Up: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A closed terminal or pipe must not kill the supervisor (and orphan the children) on its next log line.
+        signal(SIGPIPE, SIG_IGN)
         let bin = try binaryFolder()
         let (secret, secretGenerated) = try jwtSecret()
         var environment = ProcessInfo.processInfo.environment

@@ -60,8 +60,10 @@ final class RedisServer: Sendable {
         throw RedisServerError(description: "redis-server did not start on a loopback port")
     }
 
-    /// SIGKILL (a crash) or SIGTERM by PID, then waits (bounded) until the process is gone.
-    func stop(signal: Int32 = SIGTERM) async {
+    /// SIGKILL by PID (a crash; nothing is persisted), then waits (bounded) until the process is gone.
+    /// Not SIGTERM: a child started from one of Swift's worker threads inherits their blocked
+    /// signals, and redis-server then never sees SIGTERM.
+    func stop(signal: Int32 = SIGKILL) async {
         guard process.isRunning else { return }
         kill(pid, signal)
         for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(25)) }
