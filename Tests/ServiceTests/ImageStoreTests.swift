@@ -95,6 +95,25 @@ struct RedisClientTests {
         await again.stop()
     }
 
+    @Test("after a Redis restart, each idle connection of the pool replaces itself without failing a command")
+    func restartWithIdleConnections() async throws {
+        let server = try await RedisServer()
+        let port = server.port
+        let client = try Self.client(server) { $0.connections = 4 }
+        defer { client.shutdown() }
+        // Open all four connections (concurrent commands each take a free one).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 { group.addTask { () async throws -> Void in _ = try await client.command("PING") } }
+            try await group.waitForAll()
+        }
+        await server.stop(signal: SIGKILL)
+        let again = try await RedisServer(port: port)
+        for i in 0..<12 {
+            #expect(try await client.command("SET", "k\(i)", "v") == .status("OK"), "command \(i) after the restart")
+        }
+        await again.stop()
+    }
+
     @Test("AUTH with the URL's password and SELECT of its database; a wrong password is refused as unavailable")
     func authAndDatabase() async throws {
         let server = try await RedisServer(extraArguments: ["--requirepass", "s3cret pass"])

@@ -305,15 +305,25 @@ final class RedisConnection {
         context = nil
     }
 
-    /// Runs a command, connecting first if needed; a failure closes the connection.
+    /// Runs a command, connecting first if needed; a failure closes the connection. A connection
+    /// kept from earlier that the server has closed since (a Redis restart: end of file, reset,
+    /// broken pipe) is replaced and the command tried once more on the new one, so each of the
+    /// pool's idle connections does not fail one command after a restart.
     func run(_ arguments: [[UInt8]]) -> Result<RedisReply, RedisError> {
+        let reused = context != nil
         if context == nil {
             if let error = connect() { return .failure(error) }
         }
         guard let context else { return .failure(RedisError(.unavailable, "not connected")) }
-        let result = Self.send(arguments, on: context)
-        if case .failure = result { close() }
-        return result
+        let (result, closedByServer) = Self.send(arguments, on: context)
+        guard case .failure = result else { return result }
+        close()
+        guard reused && closedByServer else { return result }
+        if let error = connect() { return .failure(error) }
+        guard let fresh = self.context else { return .failure(RedisError(.unavailable, "not connected")) }
+        let (retried, _) = Self.send(arguments, on: fresh)
+        if case .failure = retried { close() }
+        return retried
     }
 
     private func connect() -> RedisError? {
@@ -333,7 +343,7 @@ final class RedisConnection {
         if let password = configuration.password { setup.append(["AUTH", password]) }
         if configuration.database != 0 { setup.append(["SELECT", String(configuration.database)]) }
         for command in setup {
-            let reply = Self.send(command.map { Array($0.utf8) }, on: made)
+            let (reply, _) = Self.send(command.map { Array($0.utf8) }, on: made)
             switch reply {
             case .success(.error(let text)):
                 redisFree(made)
@@ -349,9 +359,10 @@ final class RedisConnection {
         return nil
     }
 
-    /// `redisCommandArgv` with the arguments laid out in one buffer.
+    /// `redisCommandArgv` with the arguments laid out in one buffer; on failure, also whether the
+    /// server had closed the connection (rather than a timeout or another error).
     private static func send(_ arguments: [[UInt8]], on context: UnsafeMutablePointer<redisContext>)
-        -> Result<RedisReply, RedisError>
+        -> (Result<RedisReply, RedisError>, closedByServer: Bool)
     {
         var joined: [UInt8] = []
         joined.reserveCapacity(arguments.reduce(0) { $0 + $1.count } + 1)
@@ -373,10 +384,12 @@ final class RedisConnection {
             }
         }
         guard let raw else {
-            return .failure(RedisError(.connection, "Redis command failed: \(errorText(context))"))
+            let code = context.pointee.err, number = errno
+            let closed = code == REDIS_ERR_EOF || (code == REDIS_ERR_IO && (number == ECONNRESET || number == EPIPE))
+            return (.failure(RedisError(.connection, "Redis command failed: \(errorText(context))")), closed)
         }
         defer { freeReplyObject(raw) }
-        return .success(reply(raw.assumingMemoryBound(to: redisReply.self)))
+        return (.success(reply(raw.assumingMemoryBound(to: redisReply.self))), false)
     }
 
     private static func reply(_ pointer: UnsafePointer<redisReply>) -> RedisReply {
