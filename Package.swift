@@ -228,10 +228,11 @@ let package = Package(
         // MARK: - Tests
 
         .testTarget(
-            name: "FewClickCoreTests", dependencies: ["FewClickCore", "PixelKernels"],
+            name: "FewClickCoreTests", dependencies: ["FewClickCore"],
             // rle_vectors.json is read by path; the generator script is not a resource.
             exclude: ["Fixtures"]),
         .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec", "FewClickCore", "CTurboJPEG"]),
+        .testTarget(name: "PixelKernelsTests", dependencies: ["PixelKernels"]),
         .testTarget(
             name: "SegmentationTests", dependencies: ["Segmentation", "FewClickCore", "PixelKernels", "Evaluation", "NeuralNet"],
             // clicknet's input-plane fixture (from infra/training) is read by path (#filePath).
@@ -283,7 +284,7 @@ let package = Package(
         .testTarget(
             name: "EvaluationTests",
             dependencies: [
-                "Evaluation", "FewClickCore", "Segmentation", "PixelKernels", "ImageCodec",
+                "Evaluation", "FewClickCore", "Segmentation", "ImageCodec",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),

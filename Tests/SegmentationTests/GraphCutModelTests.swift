@@ -3,6 +3,14 @@ import FewClickCore
 import Segmentation
 import Testing
 
+extension SplitMix64 {
+    /// A value in `range`: `next() % count` (biased for huge ranges, which tests do not use), the
+    /// draw the scenes were made with.
+    mutating func int(_ range: ClosedRange<Int>) -> Int {
+        range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))
+    }
+}
+
 /// Generated scenes with known masks, for running the model directly (clicks from the evaluation's
 /// `ClickSimulator`).
 enum Scene {

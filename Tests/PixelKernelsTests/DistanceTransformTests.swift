@@ -26,7 +26,7 @@ struct DistanceTransformTests {
 
     @Test("matches brute force on random masks, with and without padding")
     func randomMasks() {
-        var rng = SeededGenerator(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for trial in 0..<300 {
             let w = Int.random(in: 1...17, using: &rng), h = Int.random(in: 1...17, using: &rng)
             let density = [0.05, 0.3, 0.6, 0.9, 0.99][trial % 5]
@@ -61,18 +61,5 @@ struct DistanceTransformTests {
             #expect(d[128 * w + x] == exact)
         }
         #expect(d.allSatisfy { $0 == $0.rounded() })
-    }
-}
-
-/// A deterministic generator for tests (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

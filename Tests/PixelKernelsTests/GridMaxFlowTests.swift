@@ -1,8 +1,8 @@
 import PixelKernels
 import Testing
 
-/// A small deterministic generator (SplitMix64) so every test graph is reproducible.
-struct SplitMix64 {
+/// A small deterministic generator (SplitMix64) so every test graph and image is reproducible.
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
