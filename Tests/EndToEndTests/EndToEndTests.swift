@@ -29,6 +29,8 @@ final class Stack: Sendable {
             "endpoint", in: folder,
             arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--workers", "2"] + endpointArguments)
         do {
+            // The endpoint listens before its model has loaded (clicknet takes a while on a loaded machine).
+            try await waitUntilReady(endpoint.baseURL + "/ping")
             let proxy = try await ServiceProcess.start(
                 "proxy", in: folder,
                 arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--endpoint-url", endpoint.baseURL] + proxyArguments)
@@ -46,6 +48,17 @@ final class Stack: Sendable {
             await endpoint.stop()
             throw error
         }
+    }
+
+    /// Polls `url` (every 50 ms, for at most 30 s) until it answers 200.
+    static func waitUntilReady(_ url: String) async throws {
+        let client = CurlClient(maxConcurrentRequests: 1)
+        defer { client.shutdown() }
+        for _ in 0..<600 {
+            if (try? await client.execute(CurlRequest(method: "GET", url: url)).status) == 200 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ServiceError("\(url) did not answer 200 within 30 s")
     }
 
     private init(folder: URL, secret: String, endpoint: ServiceProcess, proxy: ServiceProcess, gateway: ServiceProcess) {
