@@ -61,8 +61,7 @@ public final class ProxyHandler: HTTPEventHandler {
         guard configuration.imageStore.url != nil else { return ImageCache(capacityBytes: configuration.imageCacheBytes) }
         do {
             let store = try RedisImageStore(
-                settings: configuration.imageStore, localCapacityBytes: configuration.imageCacheBytes,
-                maxImagePixels: configuration.maxImagePixels, logger: logger)
+                settings: configuration.imageStore, localCapacityBytes: configuration.imageCacheBytes, logger: logger)
             let settings = configuration.imageStore
             logger.info(
                 "image store: \(store.redis.configuration.redactedURL), ttl \(settings.ttl), images up to \(settings.maxImageBytes) bytes shared")
@@ -179,15 +178,29 @@ public final class ProxyHandler: HTTPEventHandler {
         let imageId: String
         let image: RGBImage
         let reserved: Int
+        // A file this process has not decoded: decoded within the pixel limit and the decode bound.
+        @Sendable func decodeNew(_ bytes: [UInt8]) throws(ProxyError) -> (RGBImage, Int) {
+            let decodeStart = ContinuousClock.now
+            let decoded = try Self.decodeImage(bytes, maxPixels: configuration.maxImagePixels, gate: gate)
+            ProxyMetrics.imageDecoded(in: ContinuousClock.now - decodeStart)
+            return decoded
+        }
         switch source {
         case .id(let id):
-            guard let stored = await store.image(for: id) else {
+            if let local = store.localImage(for: id) {
+                ProxyMetrics.imageStoreHit()
+                (imageId, image) = (id, local)
+                reserved = try Self.reserve(gate, width: local.width, height: local.height)
+            } else if let bytes = await store.sharedFile(for: id) {
+                ProxyMetrics.imageStoreHit()
+                let (decodedImage, held) = try await Offload.run { () throws(ProxyError) in try decodeNew(bytes) }
+                // Kept in front; the shared copy keeps the lifetime its upload gave it.
+                await store.insert(decodedImage, encoded: nil, for: id)
+                (imageId, image, reserved) = (id, decodedImage, held)
+            } else {
                 ProxyMetrics.imageStoreMiss()
                 throw .imageNotFound(id)
             }
-            ProxyMetrics.imageStoreHit()
-            (imageId, image) = (id, stored)
-            reserved = try Self.reserve(gate, width: stored.width, height: stored.height)
         case .data(let bytes):
             let (id, decodedImage, held) = try await Offload.run { () throws(ProxyError) -> (String, RGBImage, Int) in
                 let imageId = ImageCache.imageID(of: bytes)
@@ -196,10 +209,8 @@ public final class ProxyHandler: HTTPEventHandler {
                     return (imageId, local, try Self.reserve(gate, width: local.width, height: local.height))
                 }
                 ProxyMetrics.imageStoreMiss()
-                let decodeStart = ContinuousClock.now
-                let decoded = try Self.decodeImage(bytes, maxPixels: configuration.maxImagePixels, gate: gate)
-                ProxyMetrics.imageDecoded(in: ContinuousClock.now - decodeStart)
-                return (imageId, decoded.0, decoded.1)
+                let (decoded, held) = try decodeNew(bytes)
+                return (imageId, decoded, held)
             }
             // Stored again even when this process had it: refreshes the shared copy's lifetime.
             await store.insert(decodedImage, encoded: bytes, for: id)
@@ -257,12 +268,6 @@ public final class ProxyHandler: HTTPEventHandler {
                 model: output.modelMilliseconds ?? Self.milliseconds(modelDone - preprocessed),
                 postprocess: Self.milliseconds(end - modelDone), total: Self.milliseconds(end - start)),
             suggestion: suggestion)
-    }
-
-    /// Decodes a JPEG or PNG within the pixel limit, mapping codec failures to client errors.
-    /// - Throws: `ProxyError` 413 `image_too_large`, 415, 422 `invalid_image`.
-    static func decodeImage(_ bytes: [UInt8], maxPixels: Int) throws(ProxyError) -> RGBImage {
-        try decode(bytes, maxPixels: maxPixels)
     }
 
     /// Decodes within the pixel limit and `gate`: the call's pixel memory is reserved (sized from

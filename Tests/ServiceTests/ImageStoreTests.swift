@@ -296,6 +296,32 @@ struct SharedImageStoreTests {
         await redis.stop()
     }
 
+    @Test("a file read from Redis is decoded within the decode bound: with the decode slot taken, a by-id call answers 503 busy, then 200")
+    func sharedFileUsesDecodeGate() async throws {
+        let redis = try await RedisServer()
+        try await ProxyFixture.withEndpoint { url in
+            let a = Self.proxy(endpoint: url, redis: redis.url)
+            let b = ProxyFixture.function(endpoint: url) {
+                $0.imageStore.url = redis.url
+                $0.imageStore.timeout = .milliseconds(300)
+                $0.maxConcurrentDecodes = 1
+            }
+            defer { a.shutdown(); b.shutdown() }
+            let png = try Self.png(7)
+            let id = ImageCache.imageID(of: png)
+            #expect(try await Self.segment(a, data: png).status == 200)
+
+            #expect(b.handler.decodeGate.tryStartDecode(), "the test holds B's only decode slot")
+            let busy = try await Self.segment(b, id: id)
+            b.handler.decodeGate.endDecode()
+            #expect(busy.status == 503, "\(String(decoding: busy.body, as: UTF8.self))")
+            #expect(String(decoding: busy.body, as: UTF8.self).contains("busy"))
+            #expect(try Self.store(b).localImage(for: id) == nil, "nothing decoded while the slot was taken")
+            #expect(try await Self.segment(b, id: id).status == 200)
+        }
+        await redis.stop()
+    }
+
     @Test("a stored file that does not match its id is ignored (404), not served")
     func mismatchedFile() async throws {
         let redis = try await RedisServer()

@@ -10,21 +10,26 @@ public protocol ImageStore: Sendable {
     /// The decoded image under `id` when this process holds it (no I/O, no decoding); nil otherwise.
     func localImage(for id: String) -> RGBImage?
 
-    /// The decoded image under `id`, from this process or the shared backend (decoding the stored
-    /// file); nil when it is in neither.
-    func image(for id: String) async -> RGBImage?
+    /// The encoded file stored under `id` by the shared backend, checked against the id (its
+    /// SHA-256); nil when there is no shared backend, the file is not there, or it does not match.
+    /// The caller decodes it (within the proxy's pixel limit and decode bound) and ``insert(_:encoded:for:)``s it.
+    func sharedFile(for id: String) async -> [UInt8]?
 
     /// Keeps `image`, which was decoded from the file `encoded` whose id is `id`
     /// (``ImageCache/imageID(of:)``); replaces what was stored under `id` and refreshes its lifetime.
-    func insert(_ image: RGBImage, encoded: [UInt8], for id: String) async
+    /// `encoded` nil: the file came from ``sharedFile(for:)``; keep the decoded image in this process only.
+    func insert(_ image: RGBImage, encoded: [UInt8]?, for id: String) async
 }
 
 extension ImageCache: ImageStore {
     /// The cached image (see ``image(for:)``).
     public func localImage(for id: String) -> RGBImage? { image(for: id) }
 
+    /// No shared backend: always nil.
+    public func sharedFile(for id: String) async -> [UInt8]? { nil }
+
     /// Caches `image`; the encoded bytes are not kept (the decoded pixels are what a call needs).
-    public func insert(_ image: RGBImage, encoded: [UInt8], for id: String) async { insert(image, for: id) }
+    public func insert(_ image: RGBImage, encoded: [UInt8]?, for id: String) async { insert(image, for: id) }
 }
 
 /// How the proxy stores images (`--image-store`, `FEWCLICK_IMAGE_STORE`).

@@ -1,5 +1,4 @@
 import FewClickCore
-import ImageCodec
 import Logging
 import Observability
 import Synchronization
@@ -8,7 +7,8 @@ import Synchronization
 /// `fewclick:image:<imageId>` with a TTL, and the decoded image in a local ``ImageCache`` in front.
 ///
 /// A lookup tries the local cache, then Redis (`GET`); a file from Redis is checked against its id
-/// (SHA-256) and decoded with the proxy's pixel limit before it is used and cached locally. An insert
+/// (SHA-256) and handed to the caller, which decodes it as it decodes uploads (pixel limit, decode
+/// bound) and inserts it, so it is cached locally. An insert
 /// caches locally and writes Redis (`SET … PX ttl`) when the file is at most `maxImageBytes`.
 ///
 /// Redis failures never fail a call: the store falls back to the local cache (an insert is kept
@@ -23,8 +23,6 @@ public final class RedisImageStore: ImageStore {
     public let redis: RedisClient
     /// The settings (TTL, per-image size cap).
     public let settings: ImageStoreSettings
-    /// The pixel limit applied when decoding a file read from Redis.
-    public let maxImagePixels: Int
     private let logger: Logger
     private let degraded = Atomic<Bool>(false)
     private let fallbackCount = Atomic<Int>(0)
@@ -35,14 +33,13 @@ public final class RedisImageStore: ImageStore {
     /// Creates the store; nothing connects until the first call.
     ///
     /// - Throws: ``RedisError`` `invalidURL` when `settings.url` is missing or not a `redis://` URL.
-    public init(settings: ImageStoreSettings, localCapacityBytes: Int, maxImagePixels: Int, logger: Logger) throws(RedisError) {
+    public init(settings: ImageStoreSettings, localCapacityBytes: Int, logger: Logger) throws(RedisError) {
         var configuration = try RedisConfiguration(url: settings.url ?? "")
         configuration.connectTimeout = settings.timeout
         configuration.commandTimeout = settings.timeout
         self.redis = RedisClient(configuration: configuration)
         self.local = ImageCache(capacityBytes: localCapacityBytes)
         self.settings = settings
-        self.maxImagePixels = maxImagePixels
         self.logger = logger
     }
 
@@ -61,10 +58,9 @@ public final class RedisImageStore: ImageStore {
     /// The locally cached image.
     public func localImage(for id: String) -> RGBImage? { local.image(for: id) }
 
-    /// The local image, else the file from Redis, verified and decoded; nil when in neither (or
-    /// Redis is unreachable, or its file does not match the id or does not decode).
-    public func image(for id: String) async -> RGBImage? {
-        if let image = local.image(for: id) { return image }
+    /// The file Redis holds under `id`, when its SHA-256 matches the id; nil when Redis does not
+    /// have it, is unreachable (counted as a fallback), or holds a file that does not match.
+    public func sharedFile(for id: String) async -> [UInt8]? {
         let reply: RedisReply
         do {
             reply = try await redis.command([Array("GET".utf8), Self.key(for: id)])
@@ -83,22 +79,18 @@ public final class RedisImageStore: ImageStore {
             return nil
         }
         recovered()
-        let maxPixels = maxImagePixels
-        let decoded = try? await Offload.run { () throws(ProxyError) -> RGBImage? in
-            guard ImageCache.imageID(of: bytes) == id else { return nil }
-            return try ProxyHandler.decodeImage(bytes, maxPixels: maxPixels)
-        }
-        guard let image = decoded else {
-            logger.warning("image store: the file stored under an id does not match it or does not decode; ignored", metadata: ["image": "\(id)"])
+        let matches = (try? await Offload.run { () -> Bool in ImageCache.imageID(of: bytes) == id }) ?? false
+        guard matches else {
+            logger.warning("image store: the file stored under an id does not match it; ignored", metadata: ["image": "\(id)"])
             return nil
         }
-        local.insert(image, for: id)
-        return image
+        return bytes
     }
 
-    /// Caches locally; writes Redis when `encoded` is within `maxImageBytes`.
-    public func insert(_ image: RGBImage, encoded: [UInt8], for id: String) async {
+    /// Caches locally; writes Redis when `encoded` is given and within `maxImageBytes`.
+    public func insert(_ image: RGBImage, encoded: [UInt8]?, for id: String) async {
         local.insert(image, for: id)
+        guard let encoded else { return }
         guard encoded.count <= settings.maxImageBytes else {
             logger.debug(
                 "image store: not shared (larger than the cap)",
