@@ -39,7 +39,7 @@ struct Up: AsyncParsableCommand {
     @Option(help: "File holding the JWT secret (default: $FEWCLICK_JWT_SECRET, else generated).") var jwtSecretFile: String?
     @Option(name: .customLong("cors-origin"), help: "Allowed browser origin for the gateway (repeatable).")
     var corsOrigins: [String] = []
-    @Option(help: "Lifetime of the printed dev token: 90s, 15m, 12h, 7d.") var tokenTTL = "12h"
+    @Option(help: "Lifetime of the printed dev token: 90s, 15m, 12h (at most the gateway's --max-token-lifetime, 24h).") var tokenTTL = "12h"
     @Option(help: "Folder holding the endpoint, proxy and gateway executables (default: next to fewclick).")
     var binDir: String?
     @Option(help: "Seconds to wait for each service to become healthy.") var readyTimeout = 120.0

@@ -81,6 +81,11 @@ def check(output, errors):
     expect(condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ImageStoreEndpoint"}, ""]}]},
            f"HasImageStore condition: {condition}")
     expect(output["Parameters"].get("ImageStoreEndpoint", {}).get("Default") == "", "the image store must be optional")
+    # image.url: the proxy reads the same allowlist variable as `proxy serve`, only when one is given.
+    allow = env.get("FEWCLICK_IMAGE_URL_ALLOW", {})
+    expect(isinstance(allow, dict) and allow.get("Fn::If", [None])[0] == "HasImageUrlAllow"
+           and {"Ref": "ImageUrlAllow"} in allow.get("Fn::If", []), f"proxy FEWCLICK_IMAGE_URL_ALLOW: {allow}")
+    expect(output["Parameters"].get("ImageUrlAllow", {}).get("Default") == "", "image URLs must be off by default")
 
     aliases = resources_of_type(output, "AWS::Lambda::Alias")
     expect(len(aliases) == 1, f"expected one proxy alias, got {sorted(aliases)}")
