@@ -414,12 +414,15 @@ final class Load: Sendable {
         }
     }
 
-    /// Waits until 20 answers in a row, to requests started after `instant`, were good (200, fast).
+    /// Waits until 20 answers in a row, to requests started at least a second after `instant`, were
+    /// good (200, fast). The second lets a fault show: right after a SIGKILL the gateway still
+    /// answers for a few hundred milliseconds, and those answers must not count as the recovery.
     func waitRecovered(after instant: ContinuousClock.Instant, timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
+        let judged = instant + .seconds(1)
         while ContinuousClock.now < deadline {
             let good = records.withLock { records -> Bool in
-                let recent = records.filter { $0.start >= instant }.suffix(20)
+                let recent = records.filter { $0.start >= judged }.suffix(20)
                 return recent.count == 20 && recent.allSatisfy { $0.status == 200 && $0.end - $0.start < Self.slow }
             }
             if good { return }
