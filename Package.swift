@@ -106,7 +106,7 @@ let package = Package(
         .target(
             name: "Observability",
             dependencies: [
-                "CurlHTTP",
+                "CurlHTTP", "FewClickCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

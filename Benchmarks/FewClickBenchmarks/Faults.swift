@@ -139,7 +139,7 @@ enum Faults {
         let start = ContinuousClock.now
         var next = 0.0
         while true {
-            let elapsed = Self.seconds(ContinuousClock.now - start)
+            let elapsed = (ContinuousClock.now - start).seconds
             if elapsed >= next {
                 let pids = [stack.pid, stack.pid(of: "endpoint"), stack.pid(of: "proxy"), stack.pid(of: "gateway"), redis.pid]
                 let cells = pids.map { pid in
@@ -166,9 +166,6 @@ enum Faults {
         return (rss, files)
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 
     /// A loopback port that was free a moment ago.
     static func freePort() throws -> Int {
@@ -442,10 +439,10 @@ final class Load: Sendable {
         let lastBad = phase.filter(bad).map(\.start).max()
         var recovered = "—"
         if let lastBad, let good = phase.filter({ !bad($0) && $0.start > lastBad }).map(\.end).min() {
-            recovered = String(format: "%.2f s", Faults.seconds(good - from))
+            recovered = String(format: "%.2f s", (good - from).seconds)
         }
-        let slowest = phase.map { $0.end - $0.start }.max().map { String(format: "%.2f s", Faults.seconds($0)) } ?? "—"
-        let first = firstError.map { String(format: "%.2f s", Faults.seconds($0 - from)) } ?? "none"
+        let slowest = phase.map { $0.end - $0.start }.max().map { String(format: "%.2f s", $0.seconds) } ?? "—"
+        let first = firstError.map { String(format: "%.2f s", ($0 - from).seconds) } ?? "none"
         return "| \(name) | \(statuses) | \(first) | \(recovered) | \(phase.filter(\.lost).count) | \(slowest) |"
     }
 }

@@ -86,7 +86,7 @@ enum V2RoundTrip {
                 let elapsed = ContinuousClock.now - start
                 guard map.pixels.count == 384 * 384 else { throw BenchmarkError("bad answer") }
                 if i >= c.iterations / 10 {  // the first 10% warm up
-                    samples.append(ms(elapsed))
+                    samples.append(elapsed.milliseconds)
                     modelSamples.append(response.header("X-Model-Time-Ms").flatMap(Double.init) ?? .nan)
                 }
                 requestBytes = message.body.count
@@ -117,11 +117,6 @@ enum V2RoundTrip {
         return SegmentationInput(
             image: RGBImage(width: side, height: side, pixels: pixels), clicks: clicks,
             previousMask: GrayImage(width: side, height: side, fill: 128), sessionKey: "sha256:bench")
-    }
-
-    static func ms(_ d: Duration) -> Double {
-        let (s, atto) = d.components
-        return Double(s) * 1000 + Double(atto) / 1e15
     }
 
     static func percentile(_ sorted: [Double], _ p: Double) -> Double {

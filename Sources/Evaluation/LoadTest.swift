@@ -93,7 +93,7 @@ public struct OpenLoopSchedule: Sendable, Equatable {
 
     /// Sessions due within the first `duration` (those whose start is < `duration`).
     public func sessions(within duration: Duration) -> Int {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.seconds
         return Int((seconds * sessionsPerSecond).rounded(.up))
     }
 }

@@ -1,5 +1,6 @@
 import CurlHTTP
 import Dispatch
+import FewClickCore
 import Foundation
 import ServiceLifecycle
 import Synchronization
@@ -278,8 +279,7 @@ struct ChildService: Service, CustomStringConvertible {
     }
 
     private static func seconds(_ duration: Duration) -> String {
-        let (s, atto) = duration.components
-        return String(format: "%.1f", Double(s) + Double(atto) / 1e18)
+        String(format: "%.1f", duration.seconds)
     }
 }
 

@@ -331,9 +331,7 @@ public final class ProxyHandler: HTTPEventHandler {
 
     /// A duration in milliseconds, rounded to 0.01 ms.
     static func milliseconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
-        return (ms * 100).rounded() / 100
+        (duration.milliseconds * 100).rounded() / 100
     }
 
     /// The CORS and request-id headers every response carries.

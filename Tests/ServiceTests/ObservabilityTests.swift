@@ -1,5 +1,6 @@
 import CurlHTTP
 import Endpoint
+import FewClickCore
 import Foundation
 import Gateway
 import Hummingbird
@@ -145,7 +146,7 @@ struct ObservabilityTests {
                 // The histogram's buckets span 1 ms – 30 s.
                 let bounds = after.labelSets("fewclick_request_duration_seconds_bucket")
                     .filter { $0["service"] == "gateway" && $0["route"] == "/v1/segment" }.compactMap { $0["le"] }
-                #expect(bounds.filter { $0 != "+Inf" }.compactMap(Double.init).sorted() == FewClickMetrics.bucketBounds.map(Self.seconds))
+                #expect(bounds.filter { $0 != "+Inf" }.compactMap(Double.init).sorted() == FewClickMetrics.bucketBounds.map(\.seconds))
                 #expect(bounds.contains("+Inf"))
                 #expect(
                     after.count("fewclick_request_duration_seconds_count", segment)
@@ -317,9 +318,5 @@ struct ObservabilityTests {
         let fresh = FewClickTracer.shared.startSpan("new", context: .topLevel, ofKind: .server)
         #expect(fresh.parentSpanID == nil && fresh.traceContext.traceID.description.count == 32)
         #expect(TracePropagation.outgoingHeaders(nil).isEmpty)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -160,7 +160,7 @@ struct InferenceHandler: Sendable {
                 "clicks": "\(input.clicks.count)", "prev_mask": "\(input.previousMask != nil)",
                 "request_bytes": "\(body.count)", "binary_in": "\(framing.jsonLength != nil)",
                 "binary_out": "\(binary)", "model_ms": "\(formatMilliseconds(modelMs))",
-                "total_ms": "\(formatMilliseconds(milliseconds(ContinuousClock.now - started)))",
+                "total_ms": "\(formatMilliseconds((ContinuousClock.now - started).milliseconds))",
             ])
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: encoded.body)))
     }
@@ -190,7 +190,7 @@ struct InferenceHandler: Sendable {
                 let output = withBelief ? try model.segmentWithBelief(input) : SegmentationOutput(answer: try model.segment(input))
                 let elapsed = ContinuousClock.now - start
                 EndpointMetrics.modelLatency(model: model.name, elapsed)
-                return (output, milliseconds(elapsed))
+                return (output, elapsed.milliseconds)
             }
         } catch ModelWorkerPool.Refusal.full {
             let load = pool.load

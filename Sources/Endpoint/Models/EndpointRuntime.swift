@@ -1,3 +1,4 @@
+import FewClickCore
 import Logging
 import Segmentation
 import ServiceLifecycle
@@ -36,7 +37,7 @@ struct EndpointRuntime: Service {
                     "model loaded",
                     metadata: [
                         "model": "\(model.name)", "version": "\(model.version)",
-                        "load_ms": "\(milliseconds(ContinuousClock.now - start))",
+                        "load_ms": "\((ContinuousClock.now - start).milliseconds)",
                     ])
             } catch {
                 registry.markFailed("\(error)")
@@ -49,12 +50,6 @@ struct EndpointRuntime: Service {
         // Run until shutdown; cancellation ends the wait just as well.
         try? await gracefulShutdown()
     }
-}
-
-/// A duration in milliseconds, as a Double.
-func milliseconds(_ d: Duration) -> Double {
-    let (s, atto) = d.components
-    return Double(s) * 1000 + Double(atto) / 1e15
 }
 
 /// Milliseconds with three decimals, for headers and logs ("12.345").

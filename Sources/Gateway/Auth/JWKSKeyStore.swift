@@ -1,4 +1,5 @@
 import CurlHTTP
+import FewClickCore
 import Foundation
 import Logging
 
@@ -52,7 +53,7 @@ actor JWKSKeyStore {
         if let key = try select(keyID: keyID, algorithm: algorithm) { return key }
 
         // An early refresh for an unknown kid, except of the sets this call has just fetched.
-        let interval = settings.unknownKeyRefreshInterval.timeInterval
+        let interval = settings.unknownKeyRefreshInterval.seconds
         let due = sources.indices.filter { index in
             let source = sources[index]
             guard !stale.contains(index) else { return false }
@@ -125,7 +126,7 @@ actor JWKSKeyStore {
         let changed = !source.fetched || kids != source.keys.map { $0.keyID ?? "(no kid)" }
         sources[index].keys = fetched.keys
         sources[index].fetched = true
-        sources[index].expiresAt = now.addingTimeInterval(ttl.timeInterval)
+        sources[index].expiresAt = now.addingTimeInterval(ttl.seconds)
         sources[index].retryNotBefore = nil
         sources[index].failing = false
         let metadata: Logger.Metadata = ["jwks": .string(source.url)]
@@ -145,7 +146,7 @@ actor JWKSKeyStore {
     }
 
     private func fail(_ reason: String, index: Int, now: Date) {
-        sources[index].retryNotBefore = now.addingTimeInterval(settings.retryInterval.timeInterval)
+        sources[index].retryNotBefore = now.addingTimeInterval(settings.retryInterval.seconds)
         let source = sources[index]
         let metadata: Logger.Metadata = ["jwks": .string(source.url)]
         guard !source.failing else {
@@ -185,12 +186,5 @@ actor JWKSKeyStore {
         } catch {
             return .failure(FetchFailure(description: error.description))
         }
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as `TimeInterval`.
-    var timeInterval: TimeInterval {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -1,4 +1,5 @@
 import CurlHTTP
+import FewClickCore
 import Foundation
 import JWTKit
 import LambdaKit
@@ -164,14 +165,14 @@ public struct TokenVerifier: Sendable {
     /// - Parameter providerToken: whether the token was verified with a JWKS key, so its issuer and
     ///   audience are checked.
     func check(_ claims: [String: JSONValue], now: Date, providerToken: Bool = false) throws(TokenError) -> VerifiedClaims {
-        let leeway = configuration.leeway.timeInterval
+        let leeway = configuration.leeway.seconds
         let nowSeconds = now.timeIntervalSince1970
 
         guard let expClaim = claims["exp"], expClaim != .null else { throw TokenError.missingExpiration }
         guard case .number(let exp) = expClaim else { throw TokenError.malformed.with(message: "the exp claim is not a number") }
         guard nowSeconds < exp + leeway else { throw TokenError.expired }
         let iat = try Self.optionalSeconds(claims["iat"], name: "iat")
-        let maxLifetime = configuration.maxLifetime.timeInterval
+        let maxLifetime = configuration.maxLifetime.seconds
         if let iat {
             guard exp - iat <= maxLifetime else {
                 throw TokenError.lifetimeTooLong.with(

@@ -1,3 +1,4 @@
+import FewClickCore
 import Foundation
 import LambdaKit
 import Synchronization
@@ -50,16 +51,12 @@ final class DemoTokens: Sendable {
             throw TokenError.invalidSignature.with(message: "not a demo token of this gateway (reload the demo page)")
         }
         guard now < expiry else { throw TokenError.expired.with(message: "the demo token has expired (reload the page)") }
-        let expiresAt = Date().addingTimeInterval(Self.seconds(expiry - now))
+        let expiresAt = Date().addingTimeInterval((expiry - now).seconds)
         return VerifiedClaims(
             subject: "demo", scopes: ["segment", "demo"], expiresAt: expiresAt,
             claims: [
                 "sub": .string("demo"), "scope": .string("segment demo"),
                 "exp": .number(expiresAt.timeIntervalSince1970.rounded(.down)),
             ])
-    }
-
-    private static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

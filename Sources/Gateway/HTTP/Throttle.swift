@@ -1,3 +1,4 @@
+import FewClickCore
 import Synchronization
 
 /// A per-principal rate limit: a token bucket refilled at ``ratePerSecond`` up to ``burst`` tokens.
@@ -36,7 +37,7 @@ final class Throttle: Sendable {
             let burst = Double(settings.burst)
             var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
             let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.seconds
             bucket.tokens = min(burst, bucket.tokens + seconds * settings.ratePerSecond)
             bucket.updated = now
             defer {

@@ -1,3 +1,4 @@
+import FewClickCore
 import Foundation
 import Logging
 import Synchronization

@@ -1,3 +1,4 @@
+import FewClickCore
 import Tracing
 import Metrics
 import Prometheus
@@ -172,12 +173,4 @@ public enum GatewayMetrics {
 
     /// Counts a request refused by the throttle.
     public static func throttled() { throttles.increment() }
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }
