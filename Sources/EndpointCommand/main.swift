@@ -83,11 +83,7 @@ struct Serve: AsyncParsableCommand {
             }
             return loader
         }
-        let levelName = logLevel ?? environment["LOG_LEVEL"] ?? "info"
-        guard let level = Logger.Level(rawValue: levelName) else {
-            throw ValidationError("unknown log level '\(levelName)'")
-        }
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let level = try bootstrapLogging(level: logLevel, environment: environment)
         FewClickMetrics.bootstrapProcess()
         var logger = Logger(label: "endpoint")
         logger.logLevel = level

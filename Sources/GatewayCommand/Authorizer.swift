@@ -4,6 +4,7 @@ import Foundation
 import Gateway
 import LambdaKit
 import Logging
+import ServerLimits
 
 /// `gateway authorizer`: the token verifier as an API Gateway TOKEN Lambda authorizer — the
 /// Runtime API loop of a `provided.al2023` function (`bootstrap` runs `gateway authorizer`).
@@ -28,7 +29,7 @@ struct Authorizer: AsyncParsableCommand {
         guard let api = environment["AWS_LAMBDA_RUNTIME_API"], !api.isEmpty else {
             throw ValidationError("AWS_LAMBDA_RUNTIME_API is not set: `gateway authorizer` runs inside AWS Lambda")
         }
-        bootstrapLogging(level: logLevel ?? environment["LOG_LEVEL"] ?? "info")
+        try bootstrapLogging(level: logLevel, environment: environment)
         let logger = Logger(label: "authorizer")
         let client = CurlClient(maxConcurrentRequests: 2)
         defer { client.shutdown() }

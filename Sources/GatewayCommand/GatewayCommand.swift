@@ -17,16 +17,6 @@ struct GatewayCommand: AsyncParsableCommand {
         subcommands: [Serve.self, Token.self, Authorizer.self])
 }
 
-/// Sends every log to standard error at `level` (a `Logger.Level` name; unknown names mean `info`).
-func bootstrapLogging(level name: String) {
-    let level = Logger.Level(rawValue: name) ?? .info
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
-    }
-}
-
 /// Where the JWT secret comes from: `--jwt-secret-file`, else `$FEWCLICK_JWT_SECRET`.
 struct SecretOptions: ParsableArguments {
     @Option(help: "File holding the HS256 secret (default: $FEWCLICK_JWT_SECRET). At least 32 bytes.")
@@ -79,7 +69,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Per-principal sustained rate, requests per second (0 disables throttling).") var throttleRate = 0.0
     @Option(help: "Per-principal burst, requests.") var throttleBurst = 20
     @Flag(help: "Make GET /healthz also check that the proxy answers.") var healthChecksProxy = false
-    @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel = "info"
+    @Option(help: "Log level (trace, debug, info, notice, warning, error, critical). Default: $LOG_LEVEL, else info.")
+    var logLevel: String?
     @Option(help: "Folder with the labeling UI (fewclick-ui.js, template.liquid.html): serves GET /ui/fewclick-ui.js.")
     var uiDir: String?
     @Flag(help: "Also serve the local demo page at /demo (needs --ui-dir and a loopback --host; the page uses short-lived demo tokens).")
@@ -108,7 +99,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        bootstrapLogging(level: logLevel)
+        try bootstrapLogging(level: logLevel)
         FewClickMetrics.bootstrapProcess()
         let logger = Logger(label: "gateway")
         var origins = corsOrigins

@@ -262,16 +262,8 @@ func loadConfiguration() throws -> ProxyConfiguration {
     }
 }
 
-/// Sets up logging to standard error at `level` (else `LOG_LEVEL`, else info).
+/// Sets up logging to standard error at `level` (else `LOG_LEVEL`, else info): `bootstrapLogging`.
 func makeLogger(_ level: String?) throws -> Logger {
-    let name = level ?? ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
-    guard let parsed = Logger.Level(rawValue: name.lowercased()) else {
-        throw ValidationError("unknown log level '\(name)'")
-    }
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = parsed
-        return handler
-    }
+    try bootstrapLogging(level: level)
     return Logger(label: "proxy")
 }
