@@ -209,7 +209,7 @@ let package = Package(
         .executableTarget(
             name: "FewClickCommand",
             dependencies: [
-                "Evaluation", "FewClickCore",
+                "Evaluation", "FewClickCore", "Gateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import CurlHTTP
 import Dispatch
 import Foundation
+import Gateway
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -159,15 +160,14 @@ struct Up: AsyncParsableCommand {
 
     /// The JWT secret (`--jwt-secret-file`, else a non-empty `$FEWCLICK_JWT_SECRET`, else random)
     /// and whether it was generated for this run.
+    /// A given secret is checked as the gateway checks it (``JWTSecret``), so a short one fails here.
     private func jwtSecret() throws -> (secret: String, generated: Bool) {
-        if let jwtSecretFile {
-            guard let data = FileManager.default.contents(atPath: jwtSecretFile) else {
-                throw ValidationError("cannot read --jwt-secret-file \(jwtSecretFile)")
+        do {
+            if let secret = try JWTSecret.load(file: jwtSecretFile, environment: ProcessInfo.processInfo.environment) {
+                return (String(decoding: secret, as: UTF8.self), false)
             }
-            return (String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), false)
-        }
-        if let secret = ProcessInfo.processInfo.environment["FEWCLICK_JWT_SECRET"], !secret.isEmpty {
-            return (secret, false)
+        } catch {
+            throw ValidationError(error.message)
         }
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()

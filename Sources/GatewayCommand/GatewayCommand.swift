@@ -29,22 +29,14 @@ struct SecretOptions: ParsableArguments {
 
     /// The secret; `nil` when none is configured and `required` is false (JWKS-only gateways).
     func secret(required: Bool) throws -> [UInt8]? {
-        let text: String
-        if let jwtSecretFile {
-            guard let data = FileManager.default.contents(atPath: jwtSecretFile) else {
-                throw ValidationError("cannot read --jwt-secret-file \(jwtSecretFile)")
-            }
-            text = String(decoding: data, as: UTF8.self)
-        } else if let value = ProcessInfo.processInfo.environment["FEWCLICK_JWT_SECRET"], !value.isEmpty || required {
-            text = value
-        } else if !required {
-            return nil
-        } else {
-            throw ValidationError("no JWT secret: set FEWCLICK_JWT_SECRET or pass --jwt-secret-file (or --jwks-url)")
+        let secret: [UInt8]?
+        do {
+            secret = try JWTSecret.load(file: jwtSecretFile, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.message)
         }
-        let secret = Array(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
-        guard secret.count >= TokenVerifier.minimumSecretLength else {
-            throw ValidationError("the JWT secret must be at least \(TokenVerifier.minimumSecretLength) bytes")
+        if secret == nil && required {
+            throw ValidationError("no JWT secret: set FEWCLICK_JWT_SECRET or pass --jwt-secret-file (or --jwks-url)")
         }
         return secret
     }
