@@ -89,7 +89,8 @@ let package = Package(
 
         .target(name: "InferenceProtocol", dependencies: ["FewClickCore"], swiftSettings: strict),
         .target(
-            name: "AWSSigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            // Signs CurlHTTP requests: headers are CurlHTTP's HTTPHeaderField.
+            name: "AWSSigV4", dependencies: ["CurlHTTP", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         .target(
             name: "LambdaKit",
@@ -278,7 +279,7 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]),
         .testTarget(
-            name: "AWSSigV4Tests", dependencies: ["AWSSigV4"],
+            name: "AWSSigV4Tests", dependencies: ["AWSSigV4", "CurlHTTP"],
             // Vectors are read from the source tree (#filePath); the generator script is not a resource.
             exclude: ["Fixtures"]),
         .testTarget(

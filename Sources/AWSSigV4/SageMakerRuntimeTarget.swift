@@ -1,3 +1,5 @@
+import CurlHTTP
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -90,11 +92,11 @@ public struct SageMakerRuntimeTarget: Sendable, Hashable {
     ///   - date: the signing time.
     /// - Throws: `SigV4Error.invalidURL` when `baseURL` is not an http(s) URL.
     public func signedHeaders(
-        body: [UInt8], contentType: String, accept: String? = nil, extraHeaders: [SigV4Header] = [],
+        body: [UInt8], contentType: String, accept: String? = nil, extraHeaders: [HTTPHeaderField] = [],
         credentials: AWSCredentials, date: Date = Date()
-    ) throws(SigV4Error) -> [SigV4Header] {
-        var headers = [SigV4Header("Content-Type", contentType)]
-        if let accept { headers.append(SigV4Header("Accept", accept)) }
+    ) throws(SigV4Error) -> [HTTPHeaderField] {
+        var headers = [HTTPHeaderField("Content-Type", contentType)]
+        if let accept { headers.append(HTTPHeaderField("Accept", accept)) }
         headers += extraHeaders
         let signer = SigV4Signer(credentials: credentials, region: region, service: Self.signingService)
         return try signer.sign(method: "POST", url: invocationsURL, headers: headers, body: body, date: date)

@@ -1,24 +1,11 @@
 import Crypto
+import CurlHTTP
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-
-/// One HTTP header, in the order and spelling it is sent.
-public struct SigV4Header: Sendable, Hashable {
-    /// Header name as sent (matching is case-insensitive).
-    public var name: String
-    /// Header value as sent.
-    public var value: String
-
-    /// Creates a header.
-    public init(_ name: String, _ value: String) {
-        self.name = name
-        self.value = value
-    }
-}
 
 /// The result of signing: the headers to add to the request, plus the intermediate strings of
 /// the algorithm (useful in tests and when AWS answers `SignatureDoesNotMatch`, whose message
@@ -36,11 +23,11 @@ public struct SigV4Signature: Sendable, Hashable {
     public var authorization: String
     /// The headers to add to the request: `Authorization`, `X-Amz-Date`, `X-Amz-Content-Sha256`
     /// when asked for, and `X-Amz-Security-Token` when the credentials carry a session token.
-    public var headersToAdd: [SigV4Header]
+    public var headersToAdd: [HTTPHeaderField]
 
     /// `headers` without any header of the same name as one in `headersToAdd`
     /// (case-insensitively), followed by `headersToAdd`: the complete header list to send.
-    public func applied(to headers: [SigV4Header]) -> [SigV4Header] {
+    public func applied(to headers: [HTTPHeaderField]) -> [HTTPHeaderField] {
         let replaced = Set(headersToAdd.map { $0.name.lowercased() })
         return headers.filter { !replaced.contains($0.name.lowercased()) } + headersToAdd
     }
@@ -95,7 +82,7 @@ public struct SigV4Signer: Sendable {
     /// - Throws: `SigV4Error.invalidURL` when `url` is not an absolute http(s) URL with a host;
     ///   `SigV4Error.invalidConfiguration` when the region or service is empty.
     public func sign(
-        method: String, url: String, headers: [SigV4Header] = [], body: [UInt8] = [], date: Date = Date()
+        method: String, url: String, headers: [HTTPHeaderField] = [], body: [UInt8] = [], date: Date = Date()
     ) throws(SigV4Error) -> SigV4Signature {
         guard !region.isEmpty else { throw .invalidConfiguration("empty region") }
         guard !service.isEmpty else { throw .invalidConfiguration("empty service name") }
@@ -120,9 +107,9 @@ public struct SigV4Signer: Sendable {
         if !hasHost { signed.append(("host", split.hostHeader)) }
 
         let payloadHash = givenPayloadHash ?? Array(SHA256.hash(data: body)).hexString
-        var added: [SigV4Header] = [SigV4Header("X-Amz-Date", amzDate.timestamp)]
-        if addsContentSHA256Header { added.append(SigV4Header("X-Amz-Content-Sha256", payloadHash)) }
-        if let token = credentials.sessionToken { added.append(SigV4Header("X-Amz-Security-Token", token)) }
+        var added: [HTTPHeaderField] = [HTTPHeaderField("X-Amz-Date", amzDate.timestamp)]
+        if addsContentSHA256Header { added.append(HTTPHeaderField("X-Amz-Content-Sha256", payloadHash)) }
+        if let token = credentials.sessionToken { added.append(HTTPHeaderField("X-Amz-Security-Token", token)) }
         for header in added { signed.append((Canonical.headerName(header.name), header.value)) }
 
         // Canonical headers: names sorted by bytes, values of repeated names joined by "," in order.
@@ -162,7 +149,7 @@ public struct SigV4Signer: Sendable {
         return SigV4Signature(
             canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,
             signedHeaders: signedHeaders, authorization: authorization,
-            headersToAdd: [SigV4Header("Authorization", authorization)] + added)
+            headersToAdd: [HTTPHeaderField("Authorization", authorization)] + added)
     }
 
     /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").

@@ -1,4 +1,5 @@
 import AWSSigV4
+import CurlHTTP
 import Foundation
 import Testing
 
@@ -24,10 +25,10 @@ struct SigV4SignerTests {
     func appliedReplaces() throws {
         let signer = SigV4Signer(credentials: credentials, region: "us-east-1", service: "sagemaker")
         let given = [
-            SigV4Header("Content-Type", "application/json"),
-            SigV4Header("authorization", "stale"),
-            SigV4Header("x-amz-date", "19990101T000000Z"),
-            SigV4Header("X-AMZ-SECURITY-TOKEN", "old"),
+            HTTPHeaderField("Content-Type", "application/json"),
+            HTTPHeaderField("authorization", "stale"),
+            HTTPHeaderField("x-amz-date", "19990101T000000Z"),
+            HTTPHeaderField("X-AMZ-SECURITY-TOKEN", "old"),
         ]
         let signature = try signer.sign(
             method: "POST", url: "https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/e/invocations",
@@ -67,7 +68,7 @@ struct SigV4SignerTests {
     func explicitHost() throws {
         let signer = SigV4Signer(credentials: credentials, region: "us-east-1", service: "sagemaker")
         let signature = try signer.sign(
-            method: "GET", url: "http://127.0.0.1:9000/x", headers: [SigV4Header("Host", "proxy.internal")], date: date)
+            method: "GET", url: "http://127.0.0.1:9000/x", headers: [HTTPHeaderField("Host", "proxy.internal")], date: date)
         #expect(signature.canonicalRequest.contains("\nhost:proxy.internal\n"))
         #expect(!signature.canonicalRequest.contains("127.0.0.1"))
     }

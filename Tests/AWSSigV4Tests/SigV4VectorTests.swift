@@ -1,4 +1,5 @@
 import AWSSigV4
+import CurlHTTP
 import Foundation
 import Testing
 
@@ -69,7 +70,7 @@ struct SigV4VectorTests {
                 accessKeyId: vector.accessKeyId, secretAccessKey: vector.secretAccessKey,
                 sessionToken: vector.sessionToken),
             region: vector.region, service: vector.service, addsContentSHA256Header: vector.addContentSHA256)
-        let headers = vector.headers.map { SigV4Header($0[0], $0[1]) }
+        let headers = vector.headers.map { HTTPHeaderField($0[0], $0[1]) }
         let body = try #require(Data(base64Encoded: vector.bodyBase64))
         let signature = try signer.sign(
             method: vector.method, url: vector.url, headers: headers, body: Array(body), date: vector.date)
@@ -79,14 +80,14 @@ struct SigV4VectorTests {
         #expect(signature.authorization == vector.authorization)
 
         // The headers added are Authorization plus exactly those botocore added, with its values.
-        var expectedAdded = [SigV4Header("Authorization", vector.authorization)]
-        expectedAdded += vector.addedHeaders.filter { $0[0] == "X-Amz-Date" }.map { SigV4Header($0[0], $0[1]) }
+        var expectedAdded = [HTTPHeaderField("Authorization", vector.authorization)]
+        expectedAdded += vector.addedHeaders.filter { $0[0] == "X-Amz-Date" }.map { HTTPHeaderField($0[0], $0[1]) }
         if vector.addContentSHA256 {
             let hash = try #require(vector.canonicalRequest.split(separator: "\n").last)
-            expectedAdded.append(SigV4Header("X-Amz-Content-Sha256", String(hash)))
+            expectedAdded.append(HTTPHeaderField("X-Amz-Content-Sha256", String(hash)))
         }
         expectedAdded += vector.addedHeaders.filter { $0[0] == "X-Amz-Security-Token" }.map {
-            SigV4Header($0[0], $0[1])
+            HTTPHeaderField($0[0], $0[1])
         }
         #expect(signature.headersToAdd == expectedAdded)
     }

@@ -38,10 +38,10 @@ actor FakeSageMakerRuntime {
             let signedPart = authorization.split(separator: " ").first(where: { $0.hasPrefix("SignedHeaders=") })
         else { return false }
         let names = signedPart.dropFirst("SignedHeaders=".count).dropLast().split(separator: ";").map(String.init)
-        var signed: [SigV4Header] = []
+        var signed: [HTTPHeaderField] = []
         for name in names where !["x-amz-date", "x-amz-security-token"].contains(name) {
             guard let value = headers[name] else { return false }
-            signed.append(SigV4Header(name, value))
+            signed.append(HTTPHeaderField(name, value))
         }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!

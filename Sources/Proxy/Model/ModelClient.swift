@@ -114,8 +114,8 @@ public struct ModelClient: Sendable {
                 let signer = SigV4Signer(
                     credentials: try credentials(), region: sagemaker.region, service: SageMakerRuntimeTarget.signingService)
                 let signature = try signer.sign(
-                    method: "POST", url: url, headers: headers.map { SigV4Header($0.name, $0.value) }, body: message.body)
-                headers += signature.headersToAdd.map { HTTPHeaderField($0.name, $0.value) }
+                    method: "POST", url: url, headers: headers, body: message.body)
+                headers += signature.headersToAdd
             } catch {
                 throw .modelUnavailable("cannot sign the SageMaker call: \(error)")
             }
