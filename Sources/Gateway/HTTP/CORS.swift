@@ -54,7 +54,8 @@ public struct CORSPolicy: Sendable {
 /// `Access-Control-Request-Method`) without authentication, and puts `Access-Control-Allow-Origin`
 /// and `Vary: Origin` on every other response, errors and 401s included. CORS headers the proxy
 /// sent are replaced, so the gateway's allowlist is the only one in force.
-struct CORSMiddleware: RouterMiddleware {
+/// (Named apart from Hummingbird's `CORSMiddleware`, which this replaces with an allowlist of patterns.)
+struct CORSPolicyMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
     let policy: CORSPolicy
 
