@@ -93,8 +93,7 @@ struct Serve: AsyncParsableCommand {
             workerThreads: workers ?? EndpointConfiguration.cpuCount, queueLimit: queueLimit)
         configuration.limits = try limits.limits(environment: environment)
         let app = try buildApplication(configuration: configuration, models: loaders, logger: logger) { host, port in
-            // One parseable line on stdout, for scripts and tests that start the server on port 0.
-            FileHandle.standardOutput.write(Data("endpoint listening on \(host):\(port)\n".utf8))
+            printListeningLine("endpoint", host: host, port: port)
         }
         try await app.runService()
     }

@@ -66,7 +66,7 @@ struct ProxyCommand: AsyncParsableCommand {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve POST /2015-03-31/functions/{name}/invocations until SIGTERM or SIGINT.",
-        discussion: "Logs `proxy listening on HOST:PORT` once bound (useful with --port 0).")
+        discussion: "Prints `proxy listening on HOST:PORT` on stdout once bound (useful with --port 0).")
 
     @Option(help: "Address to bind.")
     var host = "127.0.0.1"
@@ -136,6 +136,7 @@ struct Serve: AsyncParsableCommand {
         defer { function.shutdown() }
         let app = buildInvokeApplication(
             handler: function.lambdaHandler, configuration: serverConfiguration, logger: logger,
+            onServerRunning: { host, port in printListeningLine("proxy", host: host, port: port) },
             extraRoutes: { $0.addMetricsRoute() })
         if configuration.imageURLPolicy.isEnabled {
             logger.info("image.url allowed for: \(configuration.imageURLPolicy.rules.map(\.description).joined(separator: ", "))")

@@ -1,0 +1,8 @@
+import Foundation
+
+/// Writes `NAME listening on HOST:PORT` on standard output, whatever the log level: the one parseable
+/// line every `serve` command prints once bound, for scripts and tests that start a server on port 0
+/// (README "Services"). The same line is also logged.
+public func printListeningLine(_ name: String, host: String, port: Int) {
+    FileHandle.standardOutput.write(Data("\(name) listening on \(host):\(port)\n".utf8))
+}
