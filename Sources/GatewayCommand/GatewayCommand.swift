@@ -54,7 +54,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "Token authentication") var auth: AuthOptions
     @Option(
         name: .customLong("cors-origin"),
-        help: "Allowed browser origin (repeatable): exact, https://*.example.com, or *. Also $FEWCLICK_CORS_ORIGINS (comma-separated).")
+        help: "Allowed browser origin (repeatable): exact, https://*.example.com, or *. Also $FEWCLICK_CORS_ORIGIN (comma-separated; alias $FEWCLICK_CORS_ORIGINS).")
     var corsOrigins: [String] = []
     @Option(help: "Largest request body, in bytes.") var maxBodyBytes = 10 * 1024 * 1024
     @Option(help: "Integration timeout, in seconds.") var integrationTimeout = 29.0
@@ -95,7 +95,9 @@ struct Serve: AsyncParsableCommand {
         FewClickMetrics.bootstrapProcess()
         let logger = Logger(label: "gateway")
         var origins = corsOrigins
-        if let env = ProcessInfo.processInfo.environment["FEWCLICK_CORS_ORIGINS"] {
+        // FEWCLICK_CORS_ORIGIN, the proxy's name too; FEWCLICK_CORS_ORIGINS is its older alias.
+        let environment = ProcessInfo.processInfo.environment
+        if let env = environment["FEWCLICK_CORS_ORIGIN"] ?? environment["FEWCLICK_CORS_ORIGINS"] {
             origins += env.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         let configuration = GatewayConfiguration(
@@ -122,7 +124,10 @@ struct Serve: AsyncParsableCommand {
         limitedConfiguration.breakerCooldown = .milliseconds(Int64(breakerCooldown * 1000))
         let client = CurlClient()
         defer { client.shutdown() }
-        let app = try await buildApplication(configuration: limitedConfiguration, client: client, logger: logger)
+        let boundHost = limitedConfiguration.host
+        let app = try await buildApplication(configuration: limitedConfiguration, client: client, logger: logger) { port in
+            printListeningLine("gateway", host: boundHost, port: port)
+        }
         let group = ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
