@@ -13,7 +13,7 @@ import PackageDescription
 /// Swift settings shared by every target: Swift 6 language mode is the package default.
 let strict: [SwiftSetting] = []
 
-/// Pixel kernels drop integer-overflow checks in release so loops vectorise (see STYLE.md).
+/// Pixel kernels drop integer-overflow checks in release so loops vectorise.
 let kernels: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs OpenCV's GrabCut through fewclick's evaluation protocol (DESIGN.md), seeded as in
+"""Runs OpenCV's GrabCut through fewclick's evaluation protocol (README "Evaluation and load tests"), seeded as in
 /work/shared/BASELINES.md, so its accuracy can be compared with `fewclick eval` in one table.
 
 The extreme points are taken from a `fewclick eval --json` file (the first 4 clicks of each object),

@@ -1,7 +1,7 @@
 import FewClickCore
 import PixelKernels
 
-/// The simulated labeler of the evaluation protocol (DESIGN.md "Evaluation protocol"): extreme points
+/// The simulated labeler of the evaluation protocol (README "Evaluation and load tests"): extreme points
 /// from the ground truth, then the standard corrective-click rule.
 ///
 /// Coordinates: every click is placed at a pixel *centre*, `(x + 0.5, y + 0.5)` for pixel `(x, y)`;

@@ -20,7 +20,7 @@ public struct EvaluationOptions: Sendable {
     /// the hint whenever it agrees with the true error (`ClickSimulator.agrees`), else the standard click.
     public var followHints: Bool
 
-    /// Creates options; defaults follow DESIGN.md (extreme, 20 clicks, pert 0, seed 0, all CPUs, no hints).
+    /// Creates options; defaults follow README "Evaluation and load tests" (extreme, 20 clicks, pert 0, seed 0, all CPUs, no hints).
     public init(
         proto: EvaluationProtocol = .extreme, maxClicks: Int = 20, perturbation: Int = 0, seed: UInt64 = 0,
         limit: Int? = nil, jobs: Int = ProcessInfo.processInfo.activeProcessorCount, followHints: Bool = false
@@ -80,7 +80,7 @@ public struct InstanceResult: Sendable, Codable, Equatable {
     }
 }
 
-/// Runs the evaluation protocol of DESIGN.md over a dataset.
+/// Runs the evaluation protocol (README "Evaluation and load tests") over a dataset.
 public enum Evaluator {
     /// Evaluates every instance (or the first `options.limit`) of `dataset` with `segmenter`.
     ///

@@ -22,7 +22,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// The JSON body of `POST /v1/segment` (DESIGN.md "Public API"), as far as the evaluation uses it.
+/// The JSON body of `POST /v1/segment` (README "API: `POST /v1/segment`"), as far as the evaluation uses it.
 public struct SegmentRequestBody: Sendable, Encodable {
     /// `{"data": base64}` or `{"id": imageId}`.
     public enum ImageReference: Sendable, Encodable {

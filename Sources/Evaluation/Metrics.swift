@@ -1,6 +1,6 @@
 import Histogram
 
-/// Which simulated-labeler protocol a run follows (DESIGN.md "Evaluation protocol").
+/// Which simulated-labeler protocol a run follows (README "Evaluation and load tests").
 public enum EvaluationProtocol: String, Sendable, Codable, CaseIterable {
     /// Four extreme points from the ground truth, then corrective clicks. IoU curve index k = after
     /// k corrective clicks (0: extreme points only); NoC counts corrective clicks.

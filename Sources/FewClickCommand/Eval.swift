@@ -6,7 +6,7 @@ import Segmentation
 extension EvaluationProtocol: ExpressibleByArgument {}
 
 /// `fewclick eval`: accuracy and latency of a model (in-process) or a deployed gateway, by the
-/// simulated-labeler protocol of DESIGN.md.
+/// simulated-labeler protocol of README "Evaluation and load tests".
 struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure accuracy (mIoU after k clicks, NoC, NoF) and per-call latency on a dataset.",

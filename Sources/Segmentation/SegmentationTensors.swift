@@ -1,7 +1,7 @@
 import FewClickCore
 import InferenceProtocol
 
-/// The tensor contract between the proxy and the endpoint (DESIGN.md, "proxy → endpoint").
+/// The tensor contract between the proxy and the endpoint (README "The services": the endpoint's tensors).
 public enum SegmentationTensors {
     /// Input `image`: UINT8 [H, W, 3], the crop, RGB interleaved.
     public static let image = "image"

@@ -3,7 +3,7 @@ import FewClickCore
 import Foundation
 import ImageCodec
 
-/// The public API's response, as an integrator decodes it (DESIGN.md "Public API").
+/// The public API's response, as an integrator decodes it (README "API: `POST /v1/segment`").
 struct SegmentResponse: Decodable {
     struct MaskPayload: Decodable {
         var rle: COCORLE?

@@ -9,7 +9,7 @@ import Synchronization
 import Testing
 
 /// A stand-in for the real gateway + proxy + endpoint, on loopback: `POST /v1/segment` per
-/// DESIGN.md, running `DiskBoxModel` through the same crop pipeline the in-process evaluation uses.
+/// README "API: `POST /v1/segment`", running `DiskBoxModel` through the same crop pipeline the in-process evaluation uses.
 /// It can forget its images every `forgetEvery` requests, to exercise the client's 404 resend.
 final class FakeGateway: Sendable {
     struct State {

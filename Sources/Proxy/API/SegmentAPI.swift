@@ -1,6 +1,6 @@
 import FewClickCore
 
-/// The JSON body of `POST /v1/segment` (DESIGN.md, "Public API"), as sent.
+/// The JSON body of `POST /v1/segment` (README "API: `POST /v1/segment`"), as sent.
 ///
 /// Every member is optional here so that the proxy, not the JSON decoder, decides what a missing
 /// member means (`SegmentRequest.validate` turns this into a checked request or a `ProxyError`).

@@ -6,7 +6,7 @@ import Segmentation
 /// The proxy's pre- and post-processing around the model, as plain functions.
 ///
 /// The HTTP handler calls exactly these, and in-process evaluation can too, so that both give the
-/// same masks bit for bit (DESIGN.md, "Evaluation protocol" 3).
+/// same masks bit for bit (README "Evaluation and load tests").
 public enum SegmentPipeline {
     /// The model input for one call.
     ///

@@ -4,7 +4,7 @@ figures come from `fewclick eval` through the Swift runtime).
     python3 -m clicknet.evaluate --checkpoint runs/main/last.pt --data ../../../shared/datasets/coco128-dev --clicks 5
     python3 -m clicknet.evaluate --checkpoint runs/main/last.pt --val    # the training sets' 5% validation splits
 
-Follows DESIGN.md's protocol: extreme points from the ground truth (seeded, optional --pert), the
+Follows the evaluation protocol of README "Evaluation and load tests": extreme points from the ground truth (seeded, optional --pert), the
 proxy's crop (box of extreme + positive clicks, margin max(16 px, 0.15 x longer side), clipped,
 area-averaged to at most 256 px), the network at S, probability pasted back bilinearly and
 thresholded at 0.5, the standard corrective-click rule on the full image.

@@ -55,7 +55,7 @@ class Simulation:
 
 def next_click(gt: np.ndarray, pred: np.ndarray, clicked: np.ndarray | None = None,
                ignore: np.ndarray | None = None):
-    """The evaluation protocol's corrective click (DESIGN.md): (x, y, positive) or None when perfect.
+    """The evaluation protocol's corrective click (README "Evaluation and load tests"): (x, y, positive) or None when perfect.
 
     Error masks padded by one zero pixel, exact EDT, zero at already-clicked pixels, positive iff
     max dt(FN) > max dt(FP); location = first maximal pixel in row-major order."""
