@@ -144,24 +144,12 @@ public struct SegmentResponseBody: Sendable, Codable, Equatable {
         }
     }
 
-    /// A suggested next corrective click (`"suggest": true` in the request): the image pixel where
-    /// the model is least sure of this mask (`NextClickHint`), and the click's likely sign.
-    public struct Suggestion: Sendable, Codable, Equatable {
-        /// Column in image pixels: the centre of the suggested pixel (`x + 0.5`).
-        public var x: Double
-        /// Row in image pixels: the centre of the suggested pixel (`y + 0.5`).
-        public var y: Double
-        /// `true`: the mask leaves the pixel out but the model thinks it may be object (a positive
-        /// click); `false`: the mask has it but may be wrong (a negative click).
-        public var positive: Bool
-
-        /// Creates a suggestion.
-        public init(x: Double, y: Double, positive: Bool) {
-            self.x = x
-            self.y = y
-            self.positive = positive
-        }
-    }
+    /// A suggested next corrective click (`"suggest": true` in the request), in the shape of a
+    /// request's click, so a client can send it back as is: the centre of the image pixel where the
+    /// model is least sure of this mask (`NextClickHint`; `x + 0.5`, `y + 0.5`) and the likely sign
+    /// (`true`: the mask leaves the pixel out but it may be object; `false`: the mask has it but may
+    /// be wrong).
+    public typealias Suggestion = SegmentRequestBody.WireClick
 
     /// `sha256:<hex>` of the image file: send it as `image.id` in later calls.
     public var imageId: String
