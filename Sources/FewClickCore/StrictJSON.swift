@@ -17,43 +17,56 @@ public enum StrictJSON {
     /// Checks that `bytes` is one strict JSON value whose top level is an object.
     /// - Throws: ``Invalid``: not JSON ("… at byte N"), or a top level other than an object.
     public static func validateObject(_ bytes: [UInt8]) throws(Invalid) {
+        try validateObject(bytes[...])
+    }
+
+    /// Checks that `bytes` (e.g. the JSON part of a longer body, without copying it) is one strict
+    /// JSON value whose top level is an object; offsets count from the slice's start.
+    /// - Throws: ``Invalid``: not JSON ("… at byte N"), or a top level other than an object.
+    public static func validateObject(_ bytes: ArraySlice<UInt8>) throws(Invalid) {
         var parser = Parser(bytes: bytes)
         parser.skipWhitespace()
-        guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") else {
-            throw Invalid(message: "the body must be a JSON object", offset: parser.index)
+        guard parser.index < bytes.endIndex, bytes[parser.index] == UInt8(ascii: "{") else {
+            throw Invalid(message: "the body must be a JSON object", offset: parser.offset)
         }
         try parser.value(depth: 0)
         parser.skipWhitespace()
-        guard parser.index == bytes.count else { throw parser.fail("unexpected bytes after the JSON value") }
+        guard parser.index == bytes.endIndex else { throw parser.fail("unexpected bytes after the JSON value") }
     }
 
     /// Checks that `bytes` is one strict JSON value of any kind.
     /// - Throws: ``Invalid``.
     public static func validate(_ bytes: [UInt8]) throws(Invalid) {
-        var parser = Parser(bytes: bytes)
+        var parser = Parser(bytes: bytes[...])
         parser.skipWhitespace()
         try parser.value(depth: 0)
         parser.skipWhitespace()
-        guard parser.index == bytes.count else { throw parser.fail("unexpected bytes after the JSON value") }
+        guard parser.index == bytes.endIndex else { throw parser.fail("unexpected bytes after the JSON value") }
     }
 
     private struct Parser {
-        let bytes: [UInt8]
-        var index = 0
+        let bytes: ArraySlice<UInt8>
+        var index: Int
 
-        init(bytes: [UInt8]) { self.bytes = bytes }
+        init(bytes: ArraySlice<UInt8>) {
+            self.bytes = bytes
+            self.index = bytes.startIndex
+        }
+
+        /// `index` counted from the start of the text.
+        var offset: Int { index - bytes.startIndex }
 
         func fail(_ what: String) -> Invalid {
-            Invalid(message: "the body is not valid JSON: \(what) at byte \(index)", offset: index)
+            Invalid(message: "the body is not valid JSON: \(what) at byte \(offset)", offset: offset)
         }
 
         mutating func skipWhitespace() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            while index < bytes.endIndex, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
         }
 
         mutating func value(depth: Int) throws(Invalid) {
             guard depth <= StrictJSON.maxDepth else { throw fail("nesting deeper than \(StrictJSON.maxDepth) levels") }
-            guard index < bytes.count else { throw fail("unexpected end") }
+            guard index < bytes.endIndex else { throw fail("unexpected end") }
             switch bytes[index] {
             case UInt8(ascii: "{"): try object(depth: depth + 1)
             case UInt8(ascii: "["): try array(depth: depth + 1)
@@ -69,23 +82,23 @@ public enum StrictJSON {
         mutating func object(depth: Int) throws(Invalid) {
             index += 1
             skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            if index < bytes.endIndex, bytes[index] == UInt8(ascii: "}") {
                 index += 1
                 return
             }
             while true {
                 skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                guard index < bytes.endIndex, bytes[index] == UInt8(ascii: "\"") else {
                     throw fail("expected a member name in double quotes (trailing commas are not allowed)")
                 }
                 try string()
                 skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                guard index < bytes.endIndex, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 index += 1
                 skipWhitespace()
                 try value(depth: depth)
                 skipWhitespace()
-                guard index < bytes.count else { throw fail("unexpected end inside an object") }
+                guard index < bytes.endIndex else { throw fail("unexpected end inside an object") }
                 if bytes[index] == UInt8(ascii: ",") {
                     index += 1
                     continue
@@ -99,18 +112,18 @@ public enum StrictJSON {
         mutating func array(depth: Int) throws(Invalid) {
             index += 1
             skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            if index < bytes.endIndex, bytes[index] == UInt8(ascii: "]") {
                 index += 1
                 return
             }
             while true {
                 skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                if index < bytes.endIndex, bytes[index] == UInt8(ascii: "]") {
                     throw fail("trailing comma in an array")
                 }
                 try value(depth: depth)
                 skipWhitespace()
-                guard index < bytes.count else { throw fail("unexpected end inside an array") }
+                guard index < bytes.endIndex else { throw fail("unexpected end inside an array") }
                 if bytes[index] == UInt8(ascii: ",") {
                     index += 1
                     continue
@@ -123,7 +136,7 @@ public enum StrictJSON {
 
         mutating func string() throws(Invalid) {
             index += 1
-            while index < bytes.count {
+            while index < bytes.endIndex {
                 let byte = bytes[index]
                 switch byte {
                 case UInt8(ascii: "\""):
@@ -131,13 +144,13 @@ public enum StrictJSON {
                     return
                 case UInt8(ascii: "\\"):
                     index += 1
-                    guard index < bytes.count else { throw fail("unexpected end in a string escape") }
+                    guard index < bytes.endIndex else { throw fail("unexpected end in a string escape") }
                     switch bytes[index] {
                     case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                         index += 1
                     case UInt8(ascii: "u"):
-                        guard index + 4 < bytes.count, bytes[(index + 1)...(index + 4)].allSatisfy(Self.isHexDigit) else {
+                        guard index + 4 < bytes.endIndex, bytes[(index + 1)...(index + 4)].allSatisfy(Self.isHexDigit) else {
                             throw fail("\\u must be followed by 4 hex digits")
                         }
                         index += 5
@@ -156,7 +169,7 @@ public enum StrictJSON {
         mutating func literal(_ word: StaticString) throws(Invalid) {
             let count = word.utf8CodeUnitCount
             let expected = UnsafeBufferPointer(start: word.utf8Start, count: count)
-            guard index + count <= bytes.count, bytes[index..<(index + count)].elementsEqual(expected) else {
+            guard index + count <= bytes.endIndex, bytes[index..<(index + count)].elementsEqual(expected) else {
                 throw fail("unexpected word")
             }
             index += count
@@ -164,23 +177,23 @@ public enum StrictJSON {
 
         mutating func number() throws(Invalid) {
             if bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < bytes.count, Self.isDigit(bytes[index]) else { throw fail("a number needs digits") }
+            guard index < bytes.endIndex, Self.isDigit(bytes[index]) else { throw fail("a number needs digits") }
             if bytes[index] == UInt8(ascii: "0") {
                 index += 1
-                if index < bytes.count, Self.isDigit(bytes[index]) { throw fail("leading zeros are not allowed") }
+                if index < bytes.endIndex, Self.isDigit(bytes[index]) { throw fail("leading zeros are not allowed") }
             } else {
-                while index < bytes.count, Self.isDigit(bytes[index]) { index += 1 }
+                while index < bytes.endIndex, Self.isDigit(bytes[index]) { index += 1 }
             }
-            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            if index < bytes.endIndex, bytes[index] == UInt8(ascii: ".") {
                 index += 1
-                guard index < bytes.count, Self.isDigit(bytes[index]) else { throw fail("a fraction needs digits") }
-                while index < bytes.count, Self.isDigit(bytes[index]) { index += 1 }
+                guard index < bytes.endIndex, Self.isDigit(bytes[index]) else { throw fail("a fraction needs digits") }
+                while index < bytes.endIndex, Self.isDigit(bytes[index]) { index += 1 }
             }
-            if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
+            if index < bytes.endIndex, bytes[index] | 0x20 == UInt8(ascii: "e") {
                 index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-                guard index < bytes.count, Self.isDigit(bytes[index]) else { throw fail("an exponent needs digits") }
-                while index < bytes.count, Self.isDigit(bytes[index]) { index += 1 }
+                if index < bytes.endIndex, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                guard index < bytes.endIndex, Self.isDigit(bytes[index]) else { throw fail("an exponent needs digits") }
+                while index < bytes.endIndex, Self.isDigit(bytes[index]) { index += 1 }
             }
         }
 

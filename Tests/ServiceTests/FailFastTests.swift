@@ -151,6 +151,19 @@ struct StrictJSONTests {
         for text in invalid { #expect(throws: StrictJSON.Invalid.self, "\(text)") { try StrictJSON.validateObject(Array(text.utf8)) } }
     }
 
+    @Test("a slice (the JSON part of a binary V2 body) is checked in place; offsets count from its start")
+    func slice() {
+        let body = Array(#"{"a":1}{"a":1,}"#.utf8) + [0, 0xFF]
+        #expect((try? StrictJSON.validateObject(body[0..<7])) != nil)
+        let result = Result { () throws(StrictJSON.Invalid) in try StrictJSON.validateObject(body[7..<15]) }
+        guard case .failure(let error) = result else {
+            Issue.record("a trailing comma in a slice was accepted")
+            return
+        }
+        #expect(error.offset == 7 && error.message.hasSuffix("at byte 7"), "\(error)")
+        #expect(throws: StrictJSON.Invalid.self) { try StrictJSON.validateObject(body[0..<8]) }
+    }
+
     @Test("the proxy answers trailing commas and non-object bodies with 400 invalid_json")
     func proxy() {
         for text in [#"{"image":{"id":"sha256:00"},}"#, #"[{"image":{}}]"#, #"{"extremePoints":[[1,2],[3,4],]}"#] {

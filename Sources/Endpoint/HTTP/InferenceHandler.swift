@@ -89,7 +89,7 @@ struct InferenceHandler: Sendable {
                 contentType: contentType, inferenceHeaderContentLength: headerLength, bodyLength: body.count)
             // Strict RFC 8259 for the JSON part (JSONDecoder accepts trailing commas); top level an object.
             do {
-                try StrictJSON.validateObject(Array(body.prefix(framing.jsonLength ?? body.count)))
+                try StrictJSON.validateObject(body.prefix(framing.jsonLength ?? body.count))
             } catch {
                 throw EndpointError.badRequest("invalid JSON: \(error.message)")
             }
