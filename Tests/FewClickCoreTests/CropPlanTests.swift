@@ -14,7 +14,7 @@ struct CropPlanTests {
     }
 
     private func randomImage(width: Int, height: Int, seed: UInt64) -> RGBImage {
-        var rng = SeededRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return RGBImage(width: width, height: height, pixels: (0..<(width * height * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
     }
 
@@ -74,7 +74,7 @@ struct CropPlanTests {
         }
         let click = plan.toCrop(Click(x: 40, y: 33, kind: .positive))
         #expect(click == Click(x: Double(40 - plan.box.x0), y: Double(33 - plan.box.y0), kind: .positive))
-        var rng = SeededRNG(seed: 2)
+        var rng = SplitMix64(seed: 2)
         let mask = TestMasks.blobs(width: 120, height: 90, count: 3, rng: &rng)
         let prob = plan.crop(mask)
         #expect(prob.pixels.allSatisfy { $0 == 0 || $0 == 255 })
@@ -84,7 +84,7 @@ struct CropPlanTests {
 
     @Test("paste-back of a half-scale crop reproduces the mask", arguments: [UInt64(1), 2, 3, 4])
     func pasteBackHalf(seed: UInt64) {
-        var rng = SeededRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let mask = TestMasks.blobs(width: 800, height: 600, count: 3, minRadius: 40, rng: &rng)
         let plan = CropPlan(imageWidth: 800, imageHeight: 600, clicks: extremes(PixelBox(x0: 0, y0: 0, x1: 800, y1: 600)),
                             settings: CropSettings(maxSide: 400))
@@ -111,7 +111,7 @@ struct CropPlanTests {
 
     @Test("clicks map into the crop, onto the crop pixel holding their centre")
     func clicksInside() {
-        var rng = SeededRNG(seed: 11)
+        var rng = SplitMix64(seed: 11)
         for _ in 0..<200 {
             let w = Int.random(in: 20...2000, using: &rng), h = Int.random(in: 20...2000, using: &rng)
             let clicks = (0..<Int.random(in: 1...8, using: &rng)).map { i in

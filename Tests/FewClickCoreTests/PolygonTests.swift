@@ -102,7 +102,7 @@ struct PolygonTests {
 
     @Test("checkerboards and noise survive the round trip at tolerance 0", arguments: Connectivity.allCases)
     func noiseRoundTrip(connectivity: Connectivity) {
-        var rng = SeededRNG(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for (w, h) in [(1, 1), (1, 9), (9, 1), (8, 8), (33, 17), (64, 64)] {
             for p in [0.1, 0.5, 0.9] {
                 let mask = TestMasks.noise(width: w, height: h, p: p, rng: &rng)
@@ -116,7 +116,7 @@ struct PolygonTests {
 
     @Test("blobby masks with holes: exact at tolerance 0, IoU stays high at tolerance 1")
     func blobs() {
-        var rng = SeededRNG(seed: 99)
+        var rng = SplitMix64(seed: 99)
         for _ in 0..<12 {
             let mask = TestMasks.blobs(width: 120, height: 90, count: 4, rng: &rng)
             let exact = mask.polygons(tolerance: 0)
@@ -136,7 +136,7 @@ struct PolygonTests {
 
     @Test("object-sized blobs keep IoU ≥ 0.97 at tolerance 1 with far fewer vertices")
     func simplification() {
-        var rng = SeededRNG(seed: 5)
+        var rng = SplitMix64(seed: 5)
         for _ in 0..<8 {
             let mask = TestMasks.blobs(width: 320, height: 240, count: 3, minRadius: 15, rng: &rng)
             let exact = mask.polygons(tolerance: 0)
@@ -232,7 +232,7 @@ struct ComponentTests {
 
     @Test("cropping and placing are inverse inside the frame")
     func cropAndPlace() {
-        var rng = SeededRNG(seed: 3)
+        var rng = SplitMix64(seed: 3)
         let mask = TestMasks.noise(width: 20, height: 15, p: 0.5, rng: &rng)
         let box = PixelBox(x0: 4, y0: 3, x1: 13, y1: 11)
         let crop = mask.cropped(to: box)

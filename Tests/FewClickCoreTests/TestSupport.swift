@@ -1,31 +1,17 @@
 import FewClickCore
 import Foundation
 
-/// A small deterministic PRNG (SplitMix64) so random tests are reproducible.
-struct SeededRNG: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 enum TestMasks {
     /// Uniform noise with the given object probability.
-    static func noise(width: Int, height: Int, p: Double, rng: inout SeededRNG) -> Mask {
+    static func noise(width: Int, height: Int, p: Double, rng: inout SplitMix64) -> Mask {
         var bits = [UInt8](repeating: 0, count: width * height)
         for i in bits.indices where Double.random(in: 0..<1, using: &rng) < p { bits[i] = 1 }
         return Mask(width: width, height: height, bits: bits)
     }
 
     /// A union of random ellipses, some with an elliptical hole, some with an object inside the hole.
-    static func blobs(width: Int, height: Int, count: Int, minRadius: Double = 1, rng: inout SeededRNG) -> Mask {
+    static func blobs(width: Int, height: Int, count: Int, minRadius: Double = 1, rng: inout SplitMix64) -> Mask {
         var mask = Mask(width: width, height: height)
         for _ in 0..<count {
             let cx = Double.random(in: 0..<Double(width), using: &rng)

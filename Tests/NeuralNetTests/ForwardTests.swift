@@ -1,3 +1,4 @@
+import FewClickCore
 import Foundation
 import Testing
 
@@ -9,7 +10,7 @@ struct ForwardTests {
     func reference(size: (Int, Int)) throws {
         let mini = MiniNetwork()
         let network = try NeuralNetwork(data: mini.file())
-        var rng = SeededRandom(state: UInt64(size.0 * 100 + size.1))
+        var rng = SplitMix64(seed: UInt64(size.0 * 100 + size.1))
         let input = rng.floats(7 * size.0 * size.1)
         let out = try network.forward(input, height: size.0, width: size.1)
         let expected = mini.reference(input, height: size.0, width: size.1)
@@ -23,7 +24,7 @@ struct ForwardTests {
     func f16() throws {
         let mini = MiniNetwork(dtype: "F16")
         let network = try NeuralNetwork(data: mini.file())
-        var rng = SeededRandom(state: 5)
+        var rng = SplitMix64(seed: 5)
         let input = rng.floats(7 * 24 * 24)
         let out = try network.forward(input, height: 24, width: 24)
         #expect(maxAbsDifference(out.values, mini.reference(input, height: 24, width: 24).v) < 1e-4)
@@ -33,7 +34,7 @@ struct ForwardTests {
     func concurrent() throws {
         let network = try NeuralNetwork(data: MiniNetwork().file())
         let sizes = [(32, 32), (24, 40)]
-        var rng = SeededRandom(state: 9)
+        var rng = SplitMix64(seed: 9)
         let inputs = sizes.map { rng.floats(7 * $0.0 * $0.1) }
         let expected = try zip(inputs, sizes).map { try network.forward($0, height: $1.0, width: $1.1).values }
         let failures = Mutex(0)

@@ -1,3 +1,4 @@
+import FewClickCore
 import Foundation
 import Testing
 
@@ -99,7 +100,7 @@ struct GraphTests {
     @Test("never crashes on graphs with perturbed fields")
     func fuzzGraph() throws {
         let mini = MiniNetwork()
-        var rng = SeededRandom(state: 77)
+        var rng = SplitMix64(seed: 77)
         let values: [Any] = [-1, 0, 1, 2, 3, 5, 16, 1 << 20, "x", [1], [0, 0], [2, 2], [1, 1, 1, 1], [3, 0, 0, 3], "relu", "stem", "input"]
         let fields = ["input", "inputs", "output", "weight", "bias", "stride", "padding", "dilation", "groups", "activation", "size_of", "kernel", "op"]
         var loaded = 0

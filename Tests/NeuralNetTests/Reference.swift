@@ -1,3 +1,4 @@
+import FewClickCore
 import Foundation
 
 /// A naive fp32 reference of the graph ops (PyTorch semantics), for checking the oneDNN plans on
@@ -156,7 +157,7 @@ struct MiniNetwork {
     let channels = 7
 
     init(seed: UInt64 = 1, dtype: String = "F32") {
-        var rng = SeededRandom(state: seed)
+        var rng = SplitMix64(seed: seed)
         func conv(
             _ name: String, _ input: String, _ o: Int, _ i: Int, _ k: Int, groups: Int = 1, stride: Int = 1,
             padding: [Int], dilation: Int = 1, activation: String, bias: Bool = true

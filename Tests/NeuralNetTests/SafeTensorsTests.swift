@@ -1,3 +1,4 @@
+import FewClickCore
 import Foundation
 import Testing
 
@@ -102,7 +103,7 @@ struct SafeTensorsTests {
     @Test("never crashes on truncated or garbled copies of a valid file")
     func fuzz() throws {
         let good = MiniNetwork().file()
-        var rng = SeededRandom(state: 42)
+        var rng = SplitMix64(seed: 42)
         var variants: [Data] = []
         for cut in stride(from: 0, to: good.count, by: max(1, good.count / 300)) { variants.append(good.prefix(cut)) }
         for _ in 0..<400 {

@@ -1,3 +1,4 @@
+import FewClickCore
 import Foundation
 @testable import NeuralNet
 
@@ -63,16 +64,8 @@ struct SafeTensorsWriter {
     }
 }
 
-/// A seeded generator (SplitMix64) for weights and inputs.
-struct SeededRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// FewClickCore's seeded generator, for weights and inputs.
+extension SplitMix64 {
     /// Uniform in [-scale, scale).
     mutating func float(_ scale: Float = 1) -> Float { (Float(next() >> 40) / Float(1 << 24) * 2 - 1) * scale }
     mutating func floats(_ n: Int, _ scale: Float = 1) -> [Float] { (0..<n).map { _ in float(scale) } }

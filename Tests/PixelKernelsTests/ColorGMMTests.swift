@@ -1,3 +1,4 @@
+import FewClickCore
 import Foundation
 import PixelKernels
 import Testing

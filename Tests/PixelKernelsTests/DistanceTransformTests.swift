@@ -1,3 +1,4 @@
+import FewClickCore
 import PixelKernels
 import Testing
 
