@@ -174,10 +174,19 @@ let package = Package(
 
         // MARK: - Executables (argument parsing and service lifecycle only)
 
+        // What the service commands share: one log bootstrap and the `NAME listening on HOST:PORT` line.
+        .target(
+            name: "CommandSupport",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
         .executableTarget(
             name: "EndpointCommand",
             dependencies: [
-                "Endpoint", "Segmentation", "ServerLimits",
+                "Endpoint", "Segmentation", "ServerLimits", "CommandSupport",
                 "Observability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -188,7 +197,7 @@ let package = Package(
         .executableTarget(
             name: "ProxyCommand",
             dependencies: [
-                "Proxy", "LambdaKit", "ServerLimits",
+                "Proxy", "LambdaKit", "ServerLimits", "CommandSupport",
                 "Observability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -199,7 +208,7 @@ let package = Package(
         .executableTarget(
             name: "GatewayCommand",
             dependencies: [
-                "Gateway", "LambdaKit", "ServerLimits",
+                "Gateway", "LambdaKit", "ServerLimits", "CommandSupport",
                 "Observability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -233,7 +242,7 @@ let package = Package(
             // rle_vectors.json is read by path; the generator script is not a resource.
             exclude: ["Fixtures"]),
         .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec", "FewClickCore", "CTurboJPEG"]),
-        .testTarget(name: "PixelKernelsTests", dependencies: ["PixelKernels"]),
+        .testTarget(name: "PixelKernelsTests", dependencies: ["PixelKernels", "FewClickCore"]),
         .testTarget(
             name: "SegmentationTests", dependencies: ["Segmentation", "FewClickCore", "PixelKernels", "Evaluation", "NeuralNet"],
             // clicknet's input-plane fixture (from infra/training) is read by path (#filePath).
@@ -290,7 +299,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(
-            name: "NeuralNetTests", dependencies: ["NeuralNet"],
+            name: "NeuralNetTests", dependencies: ["NeuralNet", "FewClickCore"],
             // Parity fixtures (safetensors from infra/training) are read by path (#filePath).
             exclude: ["Fixtures"]),
         .testTarget(

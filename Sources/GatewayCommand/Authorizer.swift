@@ -1,10 +1,10 @@
 import ArgumentParser
+import CommandSupport
 import CurlHTTP
 import Foundation
 import Gateway
 import LambdaKit
 import Logging
-import ServerLimits
 
 /// `gateway authorizer`: the token verifier as an API Gateway TOKEN Lambda authorizer — the
 /// Runtime API loop of a `provided.al2023` function (`bootstrap` runs `gateway authorizer`).
