@@ -96,12 +96,12 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// - Throws: `Invalid` naming the first variable that is not a valid value.
     public static func fromEnvironment(_ environment: [String: String]) throws(Invalid) -> ProxyConfiguration {
         var configuration = ProxyConfiguration()
-        func integer(_ name: String, minimum: Int) throws(Invalid) -> Int? {
-            guard let text = environment[name], !text.isEmpty else { return nil }
-            guard let value = Int(text), value >= minimum else {
-                throw Invalid(description: "\(name)=\(text) is not an integer ≥ \(minimum)")
+        for setting in IntegerSetting.all {
+            guard let text = environment[setting.variable], !text.isEmpty else { continue }
+            guard let value = Int(text), value >= setting.minimum else {
+                throw Invalid(description: "\(setting.variable)=\(text) is not an integer ≥ \(setting.minimum)")
             }
-            return value
+            setting.apply(&configuration, value)
         }
         if let url = environment["FEWCLICK_ENDPOINT_URL"], !url.isEmpty {
             guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
@@ -109,14 +109,6 @@ public struct ProxyConfiguration: Sendable, Equatable {
             }
             configuration.endpointURL = url
         }
-        if let ms = try integer("FEWCLICK_ENDPOINT_TIMEOUT_MS", minimum: 1) {
-            configuration.endpointTimeout = .milliseconds(ms)
-        }
-        if let bytes = try integer("FEWCLICK_IMAGE_CACHE_BYTES", minimum: 0) { configuration.imageCacheBytes = bytes }
-        if let bytes = try integer("FEWCLICK_MAX_BODY_BYTES", minimum: 1) { configuration.maxBodyBytes = bytes }
-        if let pixels = try integer("FEWCLICK_MAX_IMAGE_PIXELS", minimum: 1) { configuration.maxImagePixels = pixels }
-        if let clicks = try integer("FEWCLICK_MAX_CLICKS", minimum: 0) { configuration.maxClicks = clicks }
-        if let side = try integer("FEWCLICK_MAX_CROP_SIDE", minimum: 8) { configuration.cropSettings.maxSide = side }
         if let text = environment["FEWCLICK_CROP_MARGIN"], !text.isEmpty {
             guard let fraction = Double(text), fraction.isFinite, fraction >= 0 else {
                 throw Invalid(description: "FEWCLICK_CROP_MARGIN=\(text) is not a number ≥ 0")
@@ -132,28 +124,91 @@ public struct ProxyConfiguration: Sendable, Equatable {
                 throw Invalid(description: "FEWCLICK_IMAGE_URL_ALLOW: \(error.description)")
             }
         }
-        if let bytes = try integer("FEWCLICK_IMAGE_URL_MAX_BYTES", minimum: 1) { configuration.imageURLMaxBytes = bytes }
-        if let ms = try integer("FEWCLICK_IMAGE_URL_TIMEOUT_MS", minimum: 1) { configuration.imageURLTimeout = .milliseconds(ms) }
-        if let count = try integer("FEWCLICK_MAX_CONCURRENT_DECODES", minimum: 1) { configuration.maxConcurrentDecodes = count }
-        if let bytes = try integer("FEWCLICK_MAX_DECODE_BYTES", minimum: 1) { configuration.maxDecodeBytes = bytes }
-        if let count = try integer("FEWCLICK_BREAKER_THRESHOLD", minimum: 1) { configuration.breakerThreshold = count }
-        if let ms = try integer("FEWCLICK_BREAKER_COOLDOWN_MS", minimum: 1) { configuration.breakerCooldown = .milliseconds(ms) }
-        if let url = environment["FEWCLICK_IMAGE_STORE"], !url.isEmpty, url != "memory" {
-            do { _ = try RedisConfiguration(url: url) } catch {
-                throw Invalid(description: "FEWCLICK_IMAGE_STORE: \(error.message)")
-            }
-            configuration.imageStore.url = url
-        }
-        if let seconds = try integer("FEWCLICK_IMAGE_STORE_TTL", minimum: 1) { configuration.imageStore.ttl = .seconds(seconds) }
-        if let bytes = try integer("FEWCLICK_IMAGE_STORE_MAX_IMAGE_BYTES", minimum: 0) {
-            configuration.imageStore.maxImageBytes = bytes
-        }
-        if let ms = try integer("FEWCLICK_IMAGE_STORE_TIMEOUT_MS", minimum: 1) { configuration.imageStore.timeout = .milliseconds(ms) }
+        if let url = environment["FEWCLICK_IMAGE_STORE"] { try configuration.setImageStore(url, source: "FEWCLICK_IMAGE_STORE") }
         do {
             configuration.sagemaker = try SageMakerRuntimeTarget.fromEnvironment(environment)
         } catch {
             throw Invalid(description: error.message)
         }
         return configuration
+    }
+}
+
+extension ProxyConfiguration {
+    /// An integer setting: its `FEWCLICK_*` variable, the smallest value it takes and the property it
+    /// sets. `fromEnvironment` reads every one; a command-line flag for the same setting goes through
+    /// ``ProxyConfiguration/set(_:to:flag:)``, so a variable and its flag follow one rule.
+    public struct IntegerSetting: Sendable {
+        /// The environment variable.
+        public let variable: String
+        /// The smallest value accepted.
+        public let minimum: Int
+        fileprivate let apply: @Sendable (inout ProxyConfiguration, Int) -> Void
+
+        fileprivate init(_ variable: String, minimum: Int, _ apply: @escaping @Sendable (inout ProxyConfiguration, Int) -> Void) {
+            self.variable = variable
+            self.minimum = minimum
+            self.apply = apply
+        }
+
+        /// `FEWCLICK_ENDPOINT_TIMEOUT_MS` → ``ProxyConfiguration/endpointTimeout``.
+        public static let endpointTimeoutMs = Self("FEWCLICK_ENDPOINT_TIMEOUT_MS", minimum: 1) { $0.endpointTimeout = .milliseconds($1) }
+        /// `FEWCLICK_IMAGE_CACHE_BYTES` → ``ProxyConfiguration/imageCacheBytes``.
+        public static let imageCacheBytes = Self("FEWCLICK_IMAGE_CACHE_BYTES", minimum: 0) { $0.imageCacheBytes = $1 }
+        /// `FEWCLICK_MAX_BODY_BYTES` → ``ProxyConfiguration/maxBodyBytes``.
+        public static let maxBodyBytes = Self("FEWCLICK_MAX_BODY_BYTES", minimum: 1) { $0.maxBodyBytes = $1 }
+        /// `FEWCLICK_MAX_IMAGE_PIXELS` → ``ProxyConfiguration/maxImagePixels``.
+        public static let maxImagePixels = Self("FEWCLICK_MAX_IMAGE_PIXELS", minimum: 1) { $0.maxImagePixels = $1 }
+        /// `FEWCLICK_MAX_CLICKS` → ``ProxyConfiguration/maxClicks``.
+        public static let maxClicks = Self("FEWCLICK_MAX_CLICKS", minimum: 0) { $0.maxClicks = $1 }
+        /// `FEWCLICK_MAX_CROP_SIDE` → ``ProxyConfiguration/cropSettings``' `maxSide`.
+        public static let maxCropSide = Self("FEWCLICK_MAX_CROP_SIDE", minimum: 8) { $0.cropSettings.maxSide = $1 }
+        /// `FEWCLICK_IMAGE_URL_MAX_BYTES` → ``ProxyConfiguration/imageURLMaxBytes``.
+        public static let imageURLMaxBytes = Self("FEWCLICK_IMAGE_URL_MAX_BYTES", minimum: 1) { $0.imageURLMaxBytes = $1 }
+        /// `FEWCLICK_IMAGE_URL_TIMEOUT_MS` → ``ProxyConfiguration/imageURLTimeout``.
+        public static let imageURLTimeoutMs = Self("FEWCLICK_IMAGE_URL_TIMEOUT_MS", minimum: 1) { $0.imageURLTimeout = .milliseconds($1) }
+        /// `FEWCLICK_MAX_CONCURRENT_DECODES` → ``ProxyConfiguration/maxConcurrentDecodes``.
+        public static let maxConcurrentDecodes = Self("FEWCLICK_MAX_CONCURRENT_DECODES", minimum: 1) { $0.maxConcurrentDecodes = $1 }
+        /// `FEWCLICK_MAX_DECODE_BYTES` → ``ProxyConfiguration/maxDecodeBytes``.
+        public static let maxDecodeBytes = Self("FEWCLICK_MAX_DECODE_BYTES", minimum: 1) { $0.maxDecodeBytes = $1 }
+        /// `FEWCLICK_BREAKER_THRESHOLD` → ``ProxyConfiguration/breakerThreshold``.
+        public static let breakerThreshold = Self("FEWCLICK_BREAKER_THRESHOLD", minimum: 1) { $0.breakerThreshold = $1 }
+        /// `FEWCLICK_BREAKER_COOLDOWN_MS` → ``ProxyConfiguration/breakerCooldown``.
+        public static let breakerCooldownMs = Self("FEWCLICK_BREAKER_COOLDOWN_MS", minimum: 1) { $0.breakerCooldown = .milliseconds($1) }
+        /// `FEWCLICK_IMAGE_STORE_TTL` (seconds) → ``ProxyConfiguration/imageStore``'s `ttl`.
+        public static let imageStoreTTL = Self("FEWCLICK_IMAGE_STORE_TTL", minimum: 1) { $0.imageStore.ttl = .seconds($1) }
+        /// `FEWCLICK_IMAGE_STORE_MAX_IMAGE_BYTES` → ``ProxyConfiguration/imageStore``'s `maxImageBytes`.
+        public static let imageStoreMaxImageBytes = Self("FEWCLICK_IMAGE_STORE_MAX_IMAGE_BYTES", minimum: 0) {
+            $0.imageStore.maxImageBytes = $1
+        }
+        /// `FEWCLICK_IMAGE_STORE_TIMEOUT_MS` → ``ProxyConfiguration/imageStore``'s `timeout`.
+        public static let imageStoreTimeoutMs = Self("FEWCLICK_IMAGE_STORE_TIMEOUT_MS", minimum: 1) {
+            $0.imageStore.timeout = .milliseconds($1)
+        }
+
+        /// Every integer setting, in the order `fromEnvironment` reads them.
+        public static let all: [IntegerSetting] = [
+            endpointTimeoutMs, imageCacheBytes, maxBodyBytes, maxImagePixels, maxClicks, maxCropSide,
+            imageURLMaxBytes, imageURLTimeoutMs, maxConcurrentDecodes, maxDecodeBytes, breakerThreshold,
+            breakerCooldownMs, imageStoreTTL, imageStoreMaxImageBytes, imageStoreTimeoutMs,
+        ]
+    }
+
+    /// Sets `setting` from a command-line flag, checked as its variable is.
+    /// - Throws: `Invalid` ("`flag` must be ≥ minimum") below the setting's minimum.
+    public mutating func set(_ setting: IntegerSetting, to value: Int, flag: String) throws(Invalid) {
+        guard value >= setting.minimum else { throw Invalid(description: "\(flag) must be ≥ \(setting.minimum)") }
+        setting.apply(&self, value)
+    }
+
+    /// Sets where images live from `FEWCLICK_IMAGE_STORE` or its flag (`source` names it in the error):
+    /// `memory` (or empty) is the in-process LRU, anything else must be a valid `redis://` URL.
+    public mutating func setImageStore(_ text: String, source: String) throws(Invalid) {
+        guard !text.isEmpty, text != "memory" else {
+            imageStore.url = nil
+            return
+        }
+        do { _ = try RedisConfiguration(url: text) } catch { throw Invalid(description: "\(source): \(error.message)") }
+        imageStore.url = text
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import CurlHTTP
 import Foundation
 import Hummingbird
@@ -120,14 +121,8 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("--image-url-allow: \(error.description)")
             }
         }
-        if let maxConcurrentDecodes {
-            guard maxConcurrentDecodes >= 1 else { throw ValidationError("--max-concurrent-decodes must be ≥ 1") }
-            configuration.maxConcurrentDecodes = maxConcurrentDecodes
-        }
-        if let maxDecodeBytes {
-            guard maxDecodeBytes >= 1 else { throw ValidationError("--max-decode-bytes must be ≥ 1") }
-            configuration.maxDecodeBytes = maxDecodeBytes
-        }
+        try configuration.set(.maxConcurrentDecodes, maxConcurrentDecodes, flag: "--max-concurrent-decodes")
+        try configuration.set(.maxDecodeBytes, maxDecodeBytes, flag: "--max-decode-bytes")
         var serverConfiguration = LambdaInvokeServerConfiguration(
             host: host, port: port, functionName: functionName, functionTimeout: .seconds(max(1, timeout)),
             serviceName: "proxy")
@@ -231,26 +226,23 @@ struct ImageStoreOptions: ParsableArguments {
     var imageStoreTimeoutMs: Int?
 
     func apply(to configuration: inout ProxyConfiguration) throws {
-        if let imageStore {
-            if imageStore == "memory" {
-                configuration.imageStore.url = nil
-            } else {
-                do { _ = try RedisConfiguration(url: imageStore) } catch { throw ValidationError("--image-store: \(error.message)") }
-                configuration.imageStore.url = imageStore
-            }
-        }
-        if let imageStoreTTL {
-            guard imageStoreTTL >= 1 else { throw ValidationError("--image-store-ttl must be at least 1 second") }
-            configuration.imageStore.ttl = .seconds(imageStoreTTL)
-        }
-        if let imageStoreMaxImageBytes {
-            guard imageStoreMaxImageBytes >= 0 else { throw ValidationError("--image-store-max-image-bytes must be ≥ 0") }
-            configuration.imageStore.maxImageBytes = imageStoreMaxImageBytes
-        }
-        if let imageStoreTimeoutMs {
-            guard imageStoreTimeoutMs >= 1 else { throw ValidationError("--image-store-timeout-ms must be ≥ 1") }
-            configuration.imageStore.timeout = .milliseconds(imageStoreTimeoutMs)
-        }
+        if let imageStore { try configuration.setImageStoreFlag(imageStore) }
+        try configuration.set(.imageStoreTTL, imageStoreTTL, flag: "--image-store-ttl")
+        try configuration.set(.imageStoreMaxImageBytes, imageStoreMaxImageBytes, flag: "--image-store-max-image-bytes")
+        try configuration.set(.imageStoreTimeoutMs, imageStoreTimeoutMs, flag: "--image-store-timeout-ms")
+    }
+}
+
+extension ProxyConfiguration {
+    /// An integer flag, when given, through the rule of its variable; a refusal is a command-line error.
+    mutating func set(_ setting: IntegerSetting, _ value: Int?, flag: String) throws(ValidationError) {
+        guard let value else { return }
+        do { try set(setting, to: value, flag: flag) } catch { throw ValidationError(error.description) }
+    }
+
+    /// `--image-store`, through the rule of `FEWCLICK_IMAGE_STORE`.
+    mutating func setImageStoreFlag(_ text: String) throws(ValidationError) {
+        do { try setImageStore(text, source: "--image-store") } catch { throw ValidationError(error.description) }
     }
 }
 
