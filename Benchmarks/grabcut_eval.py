@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Runs OpenCV's GrabCut through fewclick's evaluation protocol (README "Evaluation and load tests"), seeded as in
-/work/shared/BASELINES.md, so its accuracy can be compared with `fewclick eval` in one table.
+"""Runs OpenCV's GrabCut through fewclick's evaluation protocol (README "Evaluation and load tests"), seeded as the
+dev-set baseline (../shared/BASELINES.md, beside the repository, not in it; the seeding is spelled
+out below), so its accuracy can be compared with `fewclick eval` in one table.
 
 The extreme points are taken from a `fewclick eval --json` file (the first 4 clicks of each object),
 so both methods start from exactly the same points; the corrective clicks then follow the standard
@@ -8,7 +9,7 @@ rule on each method's own predictions (FN/FP padded by 1 px, exact Euclidean dis
 clicked pixels zeroed, positive iff max FN distance > max FP distance, first maximum in row-major
 order; no click when both are 0).
 
-OpenCV seeding (BASELINES.md): ROI = rectangle + 50 px of context, clipped to the image; rectangle =
+OpenCV seeding (as BASELINES.md): ROI = rectangle + 50 px of context, clipped to the image; rectangle =
 bounding box of the extreme points and positive clicks + 5 px; GC_BGD outside it. First mask:
 GC_PR_FGD inside, GC_FGD disks r 3 at the extreme points, 5 iterations. Corrections: previous
 mask's object -> GC_PR_FGD, its background inside the rectangle -> GC_PR_BGD, seeds re-applied

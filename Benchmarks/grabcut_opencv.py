@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Times OpenCV's GrabCut on the calls `fewclick-benchmarks graphcut ... <export-dir>` wrote, seeded
-as in /work/shared/BASELINES.md, so its per-call time compares with the graph-cut model's on exactly
+as the dev-set baseline (../shared/BASELINES.md, beside the repository; the seeding is below), so its per-call time compares with the graph-cut model's on exactly
 the same crops and clicks:
 
 - first mask (`<instance>_0.*`): rectangle = bbox of the extreme points + 5 px; GC_BGD outside,

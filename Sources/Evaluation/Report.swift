@@ -117,7 +117,7 @@ public struct EvaluationReport: Sendable, Codable {
             lines.append("| hints followed (of corrective clicks) | \(hintsFollowed) of \(correctiveClicks) (\(String(format: "%.1f", share)) %) |")
         }
         lines.append("")
-        // The same figures as one row of BASELINES.md's table.
+        // The same figures as one row of README's dev-set accuracy table ("Results on the dev set").
         let header = meanIoU.map { "mIoU@\($0.clicks)" } + ["NoC@85", "NoC@90", "NoF@90"]
         let values = meanIoU.map { String(format: "%.1f", $0.percent) }
             + [String(format: "%.2f", noc85), String(format: "%.2f", noc90), "\(nof90)"]
