@@ -5,9 +5,21 @@
 //
 //   gateway (Gateway)  ──Invoke API──▶  proxy (Proxy, LambdaKit)  ──SageMaker/KServe V2──▶  endpoint (Endpoint)
 //
-// Shared below them: FewClickCore (pure Swift data types and encodings), PixelKernels (hot loops,
-// -Ounchecked in release), Segmentation (models), ImageCodec (libjpeg-turbo, libspng),
-// CurlHTTP (the only HTTP client, on libcurl), InferenceProtocol (KServe V2 wire types).
+// Targets form layers and every dependency points down (README "Module graph", which lists every
+// arrow; .ci/check_module_graph.py checks it against this file):
+//
+//   commands   EndpointCommand, ProxyCommand, GatewayCommand, FewClickCommand, FewClickBenchmarks
+//   services   Endpoint, Proxy, Gateway, Evaluation (none depends on another)
+//   protocols  InferenceProtocol (KServe V2), SegmentationWire (the proxy↔endpoint tensor contract),
+//              LambdaKit, AWSSigV4, ServerLimits, Observability
+//   models     Segmentation (the models and SegmentPipeline; no wire format)
+//   core       FewClickCore (pure Swift data types and encodings), ImageCodec (libjpeg-turbo, libspng),
+//              CurlHTTP (the only HTTP client, on libcurl)
+//   kernels    PixelKernels (hot loops, -Ounchecked in release), NeuralNet (oneDNN)
+//   system     CTurboJPEG, CSPNG, CHiredis, CDNNL, CCurl
+//
+// Sideways arrows only inside kernels, core and protocols (ImageCodec → FewClickCore, LambdaKit →
+// ServerLimits, …). Test targets sit on top and may use any layer.
 import PackageDescription
 
 /// Swift settings shared by every target: Swift 6 language mode is the package default.
@@ -55,10 +67,11 @@ let package = Package(
 
         .target(name: "FewClickCore", dependencies: ["PixelKernels"], swiftSettings: strict),
         .target(name: "PixelKernels", swiftSettings: kernels),
-        // Segmentation holds SegmentationTensors (the proxy↔endpoint tensor contract), hence InferenceProtocol;
-        // the learned click model runs on NeuralNet.
+        // The models, and SegmentPipeline (crop plan → model input, probability map → mask, next-click
+        // hint): model-space steps that the proxy and in-process evaluation both call, so they sit here
+        // rather than in the Proxy service. The learned click model runs on NeuralNet.
         .target(
-            name: "Segmentation", dependencies: ["FewClickCore", "PixelKernels", "InferenceProtocol", "NeuralNet"],
+            name: "Segmentation", dependencies: ["FewClickCore", "PixelKernels", "NeuralNet"],
             swiftSettings: strict),
 
         // MARK: - System libraries
@@ -82,12 +95,18 @@ let package = Package(
         .target(name: "ImageCodec", dependencies: ["FewClickCore", "CTurboJPEG", "CSPNG"], swiftSettings: strict),
         .target(
             name: "CurlHTTP",
-            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CCurl"],
             swiftSettings: strict),
 
         // MARK: - Wire protocols
 
-        .target(name: "InferenceProtocol", dependencies: ["FewClickCore"], swiftSettings: strict),
+        .target(name: "InferenceProtocol", swiftSettings: strict),
+        // SegmentationTensors: the proxy↔endpoint tensor contract (a model input as V2 tensors and
+        // back). Its own target, above the two it joins, so the model layer knows no wire format and
+        // InferenceProtocol stays a plain KServe V2 library without the models (and oneDNN) under it.
+        .target(
+            name: "SegmentationWire", dependencies: ["FewClickCore", "Segmentation", "InferenceProtocol"],
+            swiftSettings: strict),
         .target(
             // Signs CurlHTTP requests: headers are CurlHTTP's HTTPHeaderField.
             name: "AWSSigV4", dependencies: ["CurlHTTP", .product(name: "Crypto", package: "swift-crypto")],
@@ -138,6 +157,7 @@ let package = Package(
             dependencies: [
                 "FewClickCore", "Segmentation", "InferenceProtocol", "ServerLimits",
                 "Observability",
+                "SegmentationWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -149,15 +169,17 @@ let package = Package(
                 "FewClickCore", "ImageCodec", "InferenceProtocol", "CurlHTTP", "LambdaKit", "Segmentation", "AWSSigV4",
                 "Observability",
                 "CHiredis",
+                "SegmentationWire",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .target(
             name: "Gateway",
             dependencies: [
-                "CurlHTTP", "LambdaKit", "FewClickCore", "ImageCodec", "ServerLimits",
+                // FewClickCore: Duration's units, StrictJSON, the demo samples' COCORLE; no image codec
+                // (the `gateway` executable makes the demo's PNGs).
+                "CurlHTTP", "LambdaKit", "FewClickCore", "ServerLimits",
                 "Observability",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -167,7 +189,8 @@ let package = Package(
         .target(
             name: "Evaluation",
             dependencies: [
-                "FewClickCore", "ImageCodec", "Segmentation", "Proxy", "CurlHTTP",
+                "FewClickCore", "ImageCodec", "Segmentation", "CurlHTTP",
+                "PixelKernels",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict),
@@ -190,7 +213,6 @@ let package = Package(
                 "Observability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -199,9 +221,9 @@ let package = Package(
             dependencies: [
                 "Proxy", "LambdaKit", "ServerLimits", "CommandSupport",
                 "Observability",
+                "CurlHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -210,6 +232,8 @@ let package = Package(
             dependencies: [
                 "Gateway", "LambdaKit", "ServerLimits", "CommandSupport",
                 "Observability",
+                // The demo's sample images are generated and PNG-encoded here (DemoSamples).
+                "CurlHTTP", "FewClickCore", "ImageCodec",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -220,6 +244,7 @@ let package = Package(
             name: "FewClickCommand",
             dependencies: [
                 "Evaluation", "FewClickCore", "Gateway",
+                "CurlHTTP", "Segmentation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -230,7 +255,8 @@ let package = Package(
             dependencies: [
                 "FewClickCore", "ImageCodec", "Segmentation", "InferenceProtocol", "CurlHTTP", "Endpoint", "Evaluation", "Proxy",
                 "NeuralNet",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "PixelKernels", "SegmentationWire",
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/FewClickBenchmarks",
             swiftSettings: strict),
@@ -254,11 +280,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
-        .testTarget(name: "InferenceProtocolTests", dependencies: ["InferenceProtocol", "FewClickCore"]),
+        .testTarget(name: "InferenceProtocolTests", dependencies: ["InferenceProtocol"]),
         .testTarget(
             name: "EndpointTests",
             dependencies: [
                 "Endpoint", "Segmentation", "InferenceProtocol", "CurlHTTP", "FewClickCore",
+                "SegmentationWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -271,6 +298,7 @@ let package = Package(
                 "LambdaKit", "CurlHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             // AWS's published sample events, read by path (#filePath).
             exclude: ["Fixtures"]),
@@ -280,6 +308,8 @@ let package = Package(
                 "Proxy", "Gateway", "Endpoint", "LambdaKit", "CurlHTTP", "FewClickCore", "ImageCodec",
                 "Segmentation", "InferenceProtocol",
                 "Observability",
+                "AWSSigV4", "SegmentationWire",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -3,7 +3,6 @@ import FewClickCore
 import Foundation
 import ImageCodec
 import PixelKernels
-import Proxy
 import Segmentation
 
 /// `fewclick-benchmarks graphcut [dataset-dir] [limit] [clicks] [export-dir]`: times the graph-cut
@@ -74,7 +73,7 @@ enum GraphCutBench {
                     clickCPU.append(cpu); clickWall.append(wall)
                 }
                 if let exportDir { try export(input, name: "\(instance.id)_\(k)", to: exportDir) }
-                let prediction = try SegmentPipeline.mask(from: probability, plan: plan)
+                let prediction = try SegmentPipeline.fullResolutionMask(from: probability, plan: plan)
                 previous = prediction
                 if k == clickCount { break }
                 guard let next = simulator.nextClick(prediction: prediction, clicked: clicks) else { break }

@@ -5,6 +5,7 @@ import Foundation
 import InferenceProtocol
 import Logging
 import Segmentation
+import SegmentationWire
 
 /// `fewclick-benchmarks v2`: latency of one V2 inference call over loopback, endpoint and client in
 /// this process, with a model that does no work (all zeros), so the figures are protocol + HTTP +

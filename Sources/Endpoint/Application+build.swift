@@ -3,6 +3,7 @@ import InferenceProtocol
 import Logging
 import Observability
 import Segmentation
+import SegmentationWire
 import ServerLimits
 
 /// Why `buildApplication` refused a configuration.

@@ -1,5 +1,4 @@
 import FewClickCore
-import Proxy
 import Segmentation
 
 /// One prediction of the simulated labeling loop.
@@ -45,7 +44,7 @@ public protocol SegmenterSession: AnyObject {
 }
 
 /// Runs a `SegmentationModel` in-process through exactly the pre- and post-processing the proxy
-/// uses — the proxy's own `SegmentPipeline` functions (`CropPlan`: crop and scale around the extreme
+/// uses — the `SegmentPipeline` functions the proxy calls (`CropPlan`: crop and scale around the extreme
 /// points and positive clicks, clicks inside the crop and the previous mask to crop coordinates,
 /// paste back bilinearly and threshold at 0.5) — so the masks are the ones the deployed stack would
 /// return. Latency = the `segment` call alone.
@@ -94,14 +93,14 @@ public struct InProcessSegmenter: InteractiveSegmenter {
         }
     }
 
-    /// One call through the proxy's own pipeline (`Proxy.SegmentPipeline`): `CropPlan` for `clicks`
+    /// One call through the proxy's own pipeline (`SegmentPipeline`): `CropPlan` for `clicks`
     /// (image coordinates), the crop, the clicks inside it and the previous mask in crop space, the
     /// model, and the paste-back to a full-size mask thresholded at 0.5; with `suggest`, the model's
-    /// belief too and the proxy's next-click hint (`SegmentPipeline.suggestion`).
+    /// belief too and the proxy's next-click hint (`SegmentPipeline.suggestedClick`).
     ///
     /// - Returns: the mask, the hint, and the duration of the model call alone.
-    /// - Throws: the model's `SegmentationError`, or the proxy's `ProxyError` when the model returns
-    ///   a map of the wrong size.
+    /// - Throws: the model's `SegmentationError`, also when the model returns a map of the wrong
+    ///   size (the proxy answers that as 502 `model_error`).
     public static func predict(
         model: any SegmentationModel, settings: CropSettings, image: RGBImage, clicks: [Click], previous: Mask?,
         sessionKey: String?, suggest: Bool = false
@@ -112,13 +111,11 @@ public struct InProcessSegmenter: InteractiveSegmenter {
         let start = clock.now
         let output = suggest ? try model.segmentWithBelief(input) : SegmentationOutput(answer: try model.segment(input))
         let latency = clock.now - start
-        let mask = try SegmentPipeline.mask(from: output.answer, plan: plan)
+        let mask = try SegmentPipeline.fullResolutionMask(from: output.answer, plan: plan)
         let hint = suggest
-            ? SegmentPipeline.suggestion(
+            ? SegmentPipeline.suggestedClick(
                 answer: output.answer, belief: output.belief, cropClicks: input.clicks, plan: plan, mask: mask)
             : nil
-        return Prediction(
-            mask: mask, latency: latency,
-            suggestion: hint.map { Click(x: $0.x, y: $0.y, kind: $0.positive ? .positive : .negative) })
+        return Prediction(mask: mask, latency: latency, suggestion: hint)
     }
 }

@@ -82,7 +82,7 @@ public func buildRouter(configuration: GatewayConfiguration, client: CurlClient)
         await health.handle(logger: context.logger)
     }
     if let ui = configuration.ui {
-        try DemoSite(settings: ui, host: configuration.host, segment: segment).register(on: router)
+        DemoSite(settings: ui, host: configuration.host, segment: segment).register(on: router)
     }
     return router
 }

@@ -111,10 +111,10 @@ struct Serve: AsyncParsableCommand {
             maxBodyBytes: maxBodyBytes,
             throttle: throttleRate > 0 ? ThrottleSettings(ratePerSecond: throttleRate, burst: throttleBurst) : nil,
             healthChecksProxy: healthChecksProxy,
-            ui: uiDir.map {
+            ui: try uiDir.map {
                 DemoSettings(
                     uiDirectory: $0, demoEnabled: demo, labels: demoLabels,
-                    tokenTTL: Duration(ttl: demoTokenTTL) ?? .seconds(600))
+                    tokenTTL: Duration(ttl: demoTokenTTL) ?? .seconds(600), samples: demo ? try DemoSamples.make() : [])
             })
         var limitedConfiguration = configuration
         limitedConfiguration.limits = try limits.limits()

@@ -252,7 +252,8 @@ def test_labeling_page(stack, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.get(stack)
     wait_for(browser, "return document.querySelector('.fewclick').getAttribute('data-ready') === 'true'", what="sample loaded")
-    assert browser.execute_script("return window.fewclick.state.items.length") >= 2, "the generated samples are queued"
+    # The page queues the samples after its first image has loaded: wait for them, not just for that image.
+    wait_for(browser, "return window.fewclick.state.items.length >= 2", what="the generated samples queued")
     # The page carries no token: it fetches a short-lived demo token itself.
     assert "eyJ" not in browser.page_source
 
@@ -312,8 +313,9 @@ def test_labeling_page(stack, browser):
     assert len(browser.find_elements("css selector", "#fc-objects li button")) == 1
     label_object(browser, square, w, calls + 1)
     browser.find_element("tag name", "body").send_keys(Keys.ENTER)
-    items = browser.find_elements("css selector", "#fc-objects li")
-    assert len(items) == 2 and "px" in items[0].text
+    # Read the list in one script: the UI may re-render it between a find and a read.
+    wait_for(browser, "const li = document.querySelectorAll('#fc-objects li');"
+             " return li.length === 2 && li[0].innerText.includes('px')", what="two objects listed")
     browser.find_element("id", "fc-delete-1").click()
     items = browser.find_elements("css selector", "#fc-objects li")
     assert len(items) == 1 and items[0].text.startswith("1. object")

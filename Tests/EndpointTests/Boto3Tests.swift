@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import InferenceProtocol
 import Segmentation
+import SegmentationWire
 import Testing
 
 @Suite("SageMaker SDK client")

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import InferenceProtocol
 import Segmentation
+import SegmentationWire
 import Testing
 
 @Suite("Health, metadata and error statuses")

@@ -1,8 +1,10 @@
 import CurlHTTP
+import FewClickCore
 import Foundation
 import Gateway
 import Hummingbird
 import HummingbirdTesting
+import ImageCodec
 import LambdaKit
 import Testing
 
@@ -19,8 +21,24 @@ struct DemoSiteTests {
         GatewayConfiguration(
             host: host, port: 0, token: .init(secret: GatewayTokens.secret),
             integration: .init(invokeURL: invokeURL, functionName: "segment-fn", stage: "test"),
-            ui: DemoSettings(uiDirectory: uiDirectory, demoEnabled: true, tokenTTL: tokenTTL))
+            ui: DemoSettings(uiDirectory: uiDirectory, demoEnabled: true, tokenTTL: tokenTTL, samples: [sample]))
     }
+
+    /// The one sample the tests configure (the `gateway` executable generates its own): a 16×8
+    /// image whose left half is the object.
+    static let sample: DemoSample = {
+        var image = RGBImage(width: 16, height: 8)
+        var mask = Mask(width: 16, height: 8)
+        for y in 0..<8 {
+            for x in 0..<8 {
+                image[x, y] = (200, 120, 40)
+                mask[x, y] = true
+            }
+        }
+        return DemoSample(
+            name: "half", description: "an orange left half", png: try! ImageFile.encodePNG(image), width: 16,
+            height: 8, truth: mask.cocoRLE())
+    }()
 
     /// A raw HTTP client on the live gateway, so the test sets `Host` and `Origin` as an attacker would.
     struct Raw {
@@ -167,6 +185,28 @@ struct DemoSiteTests {
             try await Task.sleep(for: .milliseconds(1200))
             let after = try await raw.call("POST", "/demo/v1/segment", host: raw.own, origin: "http://" + raw.own, token: token, body: body)
             #expect(after.status == 401 && Self.code(after.body) == "token_expired")
+        }
+    }
+
+    @Test("the configured samples are served as given: index, PNG bytes, 404 past the last")
+    func samples() async throws {
+        try await withLiveGateway { raw in
+            let index = try await raw.call("GET", "/demo/samples.json", host: raw.own)
+            #expect(index.status == 200)
+            struct Index: Decodable {
+                struct Entry: Decodable { var name, description, url: String; var width, height: Int; var truth: COCORLE }
+                var samples: [Entry]
+            }
+            let entries = try JSONDecoder().decode(Index.self, from: Data(index.body)).samples
+            #expect(entries.count == 1)
+            #expect(entries.first?.name == Self.sample.name && entries.first?.url == "/demo/samples/0.png")
+            #expect(entries.first?.width == 16 && entries.first?.height == 8 && entries.first?.truth == Self.sample.truth)
+            let png = try await raw.call("GET", "/demo/samples/0.png", host: raw.own)
+            #expect(png.status == 200 && png.body == Self.sample.png)
+            for path in ["/demo/samples/1.png", "/demo?sample=1"] {
+                let r = try await raw.call("GET", path, host: raw.own)
+                #expect(r.status == 404 && Self.code(r.body) == "sample_not_found", "\(path)")
+            }
         }
     }
 }

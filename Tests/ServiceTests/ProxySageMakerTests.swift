@@ -9,6 +9,7 @@ import HummingbirdTesting
 import InferenceProtocol
 import Proxy
 import Segmentation
+import SegmentationWire
 import Testing
 
 /// A stand-in for the SageMaker Runtime API: checks each call's SigV4 signature the way AWS does

@@ -5,6 +5,7 @@ import InferenceProtocol
 import Logging
 import Observability
 import Segmentation
+import SegmentationWire
 import ServerLimits
 
 /// Handles one inference call, whichever route it came by: body (bounded) → V2 request → model input

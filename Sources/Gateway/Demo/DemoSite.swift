@@ -2,7 +2,6 @@ import FewClickCore
 import Foundation
 import HTTPTypes
 import Hummingbird
-import ImageCodec
 
 /// Settings of the labeling UI the gateway serves: the Ground Truth template's script for any
 /// client (`GET /ui/fewclick-ui.js`) and, when enabled, the local demo page (`GET /demo`).
@@ -17,6 +16,10 @@ public struct DemoSettings: Sendable {
     /// Lifetime of the demo tokens the page fetches from `POST /demo/token`, at most
     /// ``maximumTokenTTL`` (longer values are cut to it).
     public var tokenTTL: Duration
+    /// The demo page's sample images (`GET /demo/samples.json`, `/demo/samples/N.png`, `/demo?sample=N`),
+    /// made by the command that starts the gateway (the `gateway` executable generates two scenes),
+    /// so the service itself encodes no images.
+    public var samples: [DemoSample]
 
     /// Whether `host` (a `--host` value) is a loopback address: `127.0.0.0/8`, `::1` or `localhost`.
     /// The demo is served only on such a bind.
@@ -30,30 +33,48 @@ public struct DemoSettings: Sendable {
     /// The longest demo token lifetime: 15 minutes.
     public static let maximumTokenTTL = Duration.seconds(15 * 60)
 
-    /// Creates settings; defaults: demo off, labels `object`, `other-object`, 10-minute demo tokens.
+    /// Creates settings; defaults: demo off, labels `object`, `other-object`, 10-minute demo tokens,
+    /// no samples.
     public init(
         uiDirectory: String, demoEnabled: Bool = false, labels: [String] = ["object", "other-object"],
-        tokenTTL: Duration = .seconds(10 * 60)
+        tokenTTL: Duration = .seconds(10 * 60), samples: [DemoSample] = []
     ) {
         self.uiDirectory = uiDirectory
         self.demoEnabled = demoEnabled
         self.labels = labels
         self.tokenTTL = min(tokenTTL, Self.maximumTokenTTL)
+        self.samples = samples
     }
 }
 
-/// A generated sample image for the demo page, with its object's true mask (COCO RLE), so anyone
-/// (and the browser test) can check what the service returns.
-struct DemoSample: Sendable {
-    let name: String
-    let description: String
-    let png: [UInt8]
-    let width: Int
-    let height: Int
-    let truth: COCORLE
+/// A sample image for the demo page, with its object's true mask (COCO RLE), so anyone (and the
+/// browser test) can check what the service returns.
+public struct DemoSample: Sendable {
+    /// Short name, shown in the page's image list.
+    public var name: String
+    /// One line saying what the image shows.
+    public var description: String
+    /// The image as a PNG file, served as is.
+    public var png: [UInt8]
+    /// Width in pixels.
+    public var width: Int
+    /// Height in pixels.
+    public var height: Int
+    /// The object's true mask (`width` × `height`).
+    public var truth: COCORLE
+
+    /// Creates a sample.
+    public init(name: String, description: String, png: [UInt8], width: Int, height: Int, truth: COCORLE) {
+        self.name = name
+        self.description = description
+        self.png = png
+        self.width = width
+        self.height = height
+        self.truth = truth
+    }
 }
 
-/// Serves the UI script, the demo page rendered from the Ground Truth template, and generated samples.
+/// Serves the UI script, the demo page rendered from the Ground Truth template, and the configured samples.
 ///
 /// The demo never hands out a token of the gateway's own secret. Its page carries no token at all:
 /// the script asks `POST /demo/token` for a short-lived demo token (``DemoTokens``: random, held in
@@ -74,9 +95,9 @@ struct DemoSite: Sendable {
     let tokens: DemoTokens
     let segment: SegmentRoute
 
-    init(settings: DemoSettings, host: String, segment: SegmentRoute) throws {
+    init(settings: DemoSettings, host: String, segment: SegmentRoute) {
         self.settings = settings
-        self.samples = settings.demoEnabled ? try DemoSite.makeSamples() : []
+        self.samples = settings.demoEnabled ? settings.samples : []
         let folder = URL(fileURLWithPath: settings.uiDirectory)
         self.script = FileManager.default.contents(atPath: folder.appendingPathComponent("fewclick-ui.js").path).map { [UInt8]($0) }
         self.template = FileManager.default.contents(atPath: folder.appendingPathComponent("template.liquid.html").path)
@@ -276,62 +297,5 @@ struct DemoSite: Sendable {
             rest = rest[close.upperBound...]
         }
         return out + rest
-    }
-
-    // MARK: - Generated samples
-
-    /// Two deterministic scenes: a textured ellipse on a textured background, and a ring-shaped
-    /// object (with a hole) beside a shadow-like weak boundary.
-    static func makeSamples() throws -> [DemoSample] {
-        [
-            try makeSample(
-                name: "ellipse", description: "an orange textured ellipse on a green-grey textured background",
-                width: 480, height: 360,
-                inside: { x, y in
-                    let dx = (Double(x) + 0.5 - 230) / 120, dy = (Double(y) + 0.5 - 180) / 80
-                    return dx * dx + dy * dy <= 1
-                },
-                object: { x, y, n in (UInt8(200 + n / 4), UInt8(110 + n / 3), UInt8(40 + n / 4)) },
-                background: { x, y, n in (UInt8(70 + n / 2), UInt8(110 + n / 2), UInt8(80 + n / 3)) }),
-            try makeSample(
-                name: "ring", description: "a blue ring (an object with a hole) on a light, shaded background",
-                width: 400, height: 300,
-                inside: { x, y in
-                    let dx = Double(x) + 0.5 - 200, dy = Double(y) + 0.5 - 150
-                    let r2 = dx * dx + dy * dy
-                    return r2 <= 100 * 100 && r2 >= 40 * 40
-                },
-                object: { x, y, n in (UInt8(40 + n / 4), UInt8(70 + n / 4), UInt8(180 + n / 4)) },
-                background: { x, y, n in
-                    let shade = x > 200 ? 60 : 0
-                    return (UInt8(210 - shade + n / 4), UInt8(205 - shade + n / 4), UInt8(190 - shade + n / 4))
-                }),
-        ]
-    }
-
-    private static func makeSample(
-        name: String, description: String, width: Int, height: Int,
-        inside: (Int, Int) -> Bool,
-        object: (Int, Int, Int) -> (UInt8, UInt8, UInt8),
-        background: (Int, Int, Int) -> (UInt8, UInt8, UInt8)
-    ) throws -> DemoSample {
-        var image = RGBImage(width: width, height: height)
-        var mask = Mask(width: width, height: height)
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        for y in 0..<height {
-            for x in 0..<width {
-                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                let noise = Int(state >> 58)  // 0..63
-                if inside(x, y) {
-                    mask[x, y] = true
-                    image[x, y] = object(x, y, noise)
-                } else {
-                    image[x, y] = background(x, y, noise)
-                }
-            }
-        }
-        let png = try ImageFile.encodePNG(image)
-        return DemoSample(
-            name: name, description: description, png: png, width: width, height: height, truth: mask.cocoRLE())
     }
 }

@@ -5,6 +5,7 @@ import InferenceProtocol
 import Foundation
 import Observability
 import Segmentation
+import SegmentationWire
 
 /// What the endpoint returned for one call.
 public struct ModelOutput: Sendable {

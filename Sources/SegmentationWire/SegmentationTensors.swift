@@ -1,5 +1,6 @@
 import FewClickCore
 import InferenceProtocol
+import Segmentation
 
 /// The tensor contract between the proxy and the endpoint (README "The services": the endpoint's tensors).
 public enum SegmentationTensors {
