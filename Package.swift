@@ -6,7 +6,7 @@
 //   gateway (Gateway)  ──Invoke API──▶  proxy (Proxy, LambdaKit)  ──SageMaker/KServe V2──▶  endpoint (Endpoint)
 //
 // Targets form layers and every dependency points down (README "Module graph", which lists every
-// arrow; .ci/check_module_graph.py checks it against this file):
+// arrow; .ci/check_module_graph.py, run by `swift test`, checks it against this file):
 //
 //   commands   EndpointCommand, ProxyCommand, GatewayCommand, FewClickCommand, FewClickBenchmarks
 //   services   Endpoint, Proxy, Gateway, Evaluation (none depends on another)
