@@ -8,7 +8,8 @@
 // Targets form layers and every dependency points down (README "Module graph", which lists every
 // arrow; .ci/check_module_graph.py, run by `swift test`, checks it against this file):
 //
-//   commands   EndpointCommand, ProxyCommand, GatewayCommand, FewClickCommand, FewClickBenchmarks
+//   commands   EndpointCommand, ProxyCommand, GatewayCommand, FewClickCommand, FewClickBenchmarks,
+//              CommandSupport (their shared log bootstrap and listening line)
 //   services   Endpoint, Proxy, Gateway, Evaluation (none depends on another)
 //   protocols  InferenceProtocol (KServe V2), SegmentationWire (the proxy↔endpoint tensor contract),
 //              LambdaKit, AWSSigV4, ServerLimits, Observability
@@ -18,8 +19,8 @@
 //   kernels    PixelKernels (hot loops, -Ounchecked in release), NeuralNet (oneDNN)
 //   system     CTurboJPEG, CSPNG, CHiredis, CDNNL, CCurl
 //
-// Sideways arrows only inside kernels, core and protocols (ImageCodec → FewClickCore, LambdaKit →
-// ServerLimits, …). Test targets sit on top and may use any layer.
+// Sideways arrows only inside kernels, core, protocols (ImageCodec → FewClickCore, LambdaKit →
+// ServerLimits, …) and commands (→ CommandSupport). Test targets sit on top and may use any layer.
 import PackageDescription
 
 /// Swift settings shared by every target: Swift 6 language mode is the package default.
