@@ -271,6 +271,9 @@ let package = Package(
         .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec", "FewClickCore", "CTurboJPEG"]),
         .testTarget(name: "PixelKernelsTests", dependencies: ["PixelKernels", "FewClickCore"]),
         .testTarget(
+            name: "ServerLimitsTests",
+            dependencies: ["ServerLimits", .product(name: "Hummingbird", package: "hummingbird")]),
+        .testTarget(
             name: "SegmentationTests", dependencies: ["Segmentation", "FewClickCore", "PixelKernels", "Evaluation", "NeuralNet"],
             // clicknet's input-plane fixture (from infra/training) is read by path (#filePath).
             exclude: ["Fixtures"]),

@@ -93,26 +93,40 @@ public struct CurlResponse: Sendable {
 }
 
 /// Why a request failed.
+///
+/// A struct whose ``Code`` wraps a private enum (the swift-service-lifecycle style, as
+/// `InferenceProtocolError`), so a new kind of failure breaks no caller: compare codes with `==`
+/// (`error.code == .timedOut`), use ``isTimeout`` / ``isUnreachable``, or `switch` over ``code``
+/// with a `default`.
 public struct CurlError: Error, Sendable, CustomStringConvertible {
-    /// The kind of failure.
-    public enum Code: Sendable {
+    /// The kind of failure. New kinds may be added: compare with `==` or switch with a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Kind: String, Sendable {
+            case connectionRefused, couldNotResolve, timedOut, responseTooLarge, invalidRequest, httpStatus
+            case addressNotAllowed, transport
+        }
+        private let kind: Kind
+
         /// Nothing accepted the connection (refused, or the host is unreachable).
-        case connectionRefused
+        public static let connectionRefused = Code(kind: .connectionRefused)
         /// The host name did not resolve.
-        case couldNotResolve
+        public static let couldNotResolve = Code(kind: .couldNotResolve)
         /// The connect timeout or the whole-request timeout passed.
-        case timedOut
+        public static let timedOut = Code(kind: .timedOut)
         /// The response body was larger than ``CurlRequest/maxResponseBytes``.
-        case responseTooLarge
+        public static let responseTooLarge = Code(kind: .responseTooLarge)
         /// The request cannot be sent: malformed URL, unsupported scheme, invalid method or header.
-        case invalidRequest
+        public static let invalidRequest = Code(kind: .invalidRequest)
         /// The server answered with status 400 or above (only from ``CurlResponse/checked()``).
-        case httpStatus
+        public static let httpStatus = Code(kind: .httpStatus)
         /// The connected address was refused by ``CurlRequest/addressFilter``; nothing was sent.
-        case addressNotAllowed
+        public static let addressNotAllowed = Code(kind: .addressNotAllowed)
         /// Any other failure: connection reset, protocol error, TLS failure, the calling task was
         /// cancelled, or the client was shut down. The message says which.
-        case transport
+        public static let transport = Code(kind: .transport)
+
+        /// The kind's name, e.g. `timedOut`.
+        public var description: String { kind.rawValue }
     }
 
     /// The kind of failure.
@@ -128,6 +142,14 @@ public struct CurlError: Error, Sendable, CustomStringConvertible {
         self.message = message
         self.status = status
     }
+
+    /// Whether the connect timeout or the whole-request timeout passed (``Code/timedOut``).
+    public var isTimeout: Bool { code == .timedOut }
+
+    /// Whether nothing could be reached: the connection was refused or the host did not resolve
+    /// (``Code/connectionRefused``, ``Code/couldNotResolve``). Together with ``isTimeout``, what a
+    /// circuit breaker counts as a failure of the peer.
+    public var isUnreachable: Bool { code == .connectionRefused || code == .couldNotResolve }
 
     /// `"<code>: <message>"`.
     public var description: String { "\(code): \(message)" }

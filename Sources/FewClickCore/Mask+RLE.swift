@@ -86,18 +86,27 @@ public struct COCORLE: Sendable, Codable, Equatable, Hashable {
 
 /// Why an RLE could not be decoded. RLE text comes from clients, so every malformed input ends here,
 /// never in a crash.
+///
+/// A struct whose ``Code`` wraps a private enum (as `InferenceProtocolError`), so a new kind breaks
+/// no caller: compare codes with `==`, or `switch` over ``code`` with a `default`.
 public struct RLEError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The kind of failure.
-    public enum Code: Sendable, Equatable {
+    /// The kind of failure. New kinds may be added: compare with `==` or switch with a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Kind: String, Sendable { case invalidSize, tooLarge, malformedCounts, countsMismatch }
+        private let kind: Kind
+
         /// `size` is not `[height, width]` with non-negative values.
-        case invalidSize
+        public static let invalidSize = Code(kind: .invalidSize)
         /// `height * width` is above the caller's pixel limit.
-        case tooLarge
+        public static let tooLarge = Code(kind: .tooLarge)
         /// The counts string has a character outside COCO's alphabet (`'0'`…`'o'`), ends in the middle
         /// of a number, or yields a negative or over-long run.
-        case malformedCounts
+        public static let malformedCounts = Code(kind: .malformedCounts)
         /// The runs do not add up to `height * width`.
-        case countsMismatch
+        public static let countsMismatch = Code(kind: .countsMismatch)
+
+        /// The kind's name, e.g. `malformedCounts`.
+        public var description: String { kind.rawValue }
     }
 
     /// The kind of failure.

@@ -4,11 +4,13 @@
 /// characters in strings or bytes after the value. Nesting is limited to `maxDepth` levels.
 public enum StrictJSON {
     /// Why a text is not strict JSON: what is wrong and at which byte offset.
-    public struct Invalid: Error, Sendable, Equatable {
+    public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
         /// A message for people, naming the offset.
         public var message: String
         /// The byte offset of the problem.
         public var offset: Int
+        /// The ``message``.
+        public var description: String { message }
     }
 
     /// The deepest nesting of arrays and objects accepted.

@@ -182,25 +182,21 @@ public enum RequestBodyLimit {
         do {
             return Array(buffer: try await ServerLimits.collectBody(request, limit: limit, timeout: timeout))
         } catch {
-            switch error {
-            case .tooLarge:
-                var refusal = GatewayError.payloadTooLarge(limit: limit)
-                refusal.headers[.connection] = "close"
-                throw refusal
-            case .timedOut(let after):
-                throw GatewayError(
-                    .requestTimeout, code: "request_timeout", message: "the request body did not arrive within \(after)",
-                    headers: ServerLimits.closeConnection)
-            case .malformed(let reason):
-                throw GatewayError(
-                    .badRequest, code: "invalid_request", message: "the request body's framing is invalid (\(reason))",
-                    headers: ServerLimits.closeConnection)
-            case .failed(let reason):
-                throw GatewayError(
-                    .badRequest, code: "invalid_request", message: "the request body could not be read (\(reason))",
-                    headers: ServerLimits.closeConnection)
-            }
+            throw refusal(error, limit: limit)
         }
+    }
+
+    /// The answer to a body that could not be read: 413 `payload_too_large`, 408 `request_timeout`
+    /// or 400 `invalid_request`, each closing the connection.
+    static func refusal(_ error: BodyReadError, limit: Int) -> GatewayError {
+        guard error.code != .tooLarge else {
+            var refusal = GatewayError.payloadTooLarge(limit: limit)
+            refusal.headers[.connection] = "close"
+            return refusal
+        }
+        return GatewayError(
+            error.status, code: error.code == .timedOut ? "request_timeout" : "invalid_request", message: error.message,
+            headers: ServerLimits.closeConnection)
     }
 
     /// Checks that a `/v1/segment` body is one strict RFC 8259 JSON object (no trailing commas,

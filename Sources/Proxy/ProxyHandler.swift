@@ -325,7 +325,7 @@ public final class ProxyHandler: HTTPEventHandler {
         case .unsupportedFormat: return .unsupportedImageFormat()
         case .tooLarge: return .imageTooLarge("the image is too large: \(error.message)")
         case .corrupt: return .unprocessable("invalid_image", "the image cannot be decoded: \(error.message)")
-        case .encodeFailed: return .internalError()
+        default: return .internalError()
         }
     }
 

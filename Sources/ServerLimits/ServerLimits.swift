@@ -122,15 +122,62 @@ public struct ServerLimits: Sendable, Equatable {
 }
 
 /// Why ``ServerLimits/collectBody(_:limit:timeout:)`` stopped.
-public enum BodyReadError: Error, Sendable {
-    /// More than `limit` bytes (known from `Content-Length` or counted while reading).
-    case tooLarge(limit: Int)
-    /// The body did not arrive within the body timeout.
-    case timedOut(Duration)
-    /// The body's framing is invalid (bad chunk size, bad `Transfer-Encoding`); the parser's reason.
-    case malformed(String)
-    /// The connection failed while reading.
-    case failed(String)
+///
+/// A struct whose ``Code`` wraps a private enum (as `InferenceProtocolError`), so a new kind breaks
+/// no caller: compare codes with `==`, or `switch` over ``code`` with a `default`. Each refusal
+/// carries what to tell the client (``message``) and the status to answer with (``status``).
+public struct BodyReadError: Error, Sendable, CustomStringConvertible {
+    /// Why reading stopped. New kinds may be added: compare with `==` or switch with a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Kind: String, Sendable { case tooLarge, timedOut, malformed, failed }
+        private let kind: Kind
+
+        /// More than the limit (known from `Content-Length` or counted while reading).
+        public static let tooLarge = Code(kind: .tooLarge)
+        /// The body did not arrive within the body timeout.
+        public static let timedOut = Code(kind: .timedOut)
+        /// The body's framing is invalid (bad chunk size, bad `Transfer-Encoding`).
+        public static let malformed = Code(kind: .malformed)
+        /// The connection failed while reading.
+        public static let failed = Code(kind: .failed)
+
+        /// The kind's name, e.g. `timedOut`.
+        public var description: String { kind.rawValue }
+    }
+
+    /// Why reading stopped.
+    public let code: Code
+    /// A client-safe explanation, e.g. `the request body did not arrive within 30.0 seconds`.
+    public let message: String
+
+    /// More than `limit` bytes: "request body exceeds the limit of `limit` bytes".
+    public static func tooLarge(limit: Int) -> BodyReadError {
+        BodyReadError(code: .tooLarge, message: "request body exceeds the limit of \(limit) bytes")
+    }
+    /// The body did not arrive within `timeout`.
+    public static func timedOut(_ timeout: Duration) -> BodyReadError {
+        BodyReadError(code: .timedOut, message: "the request body did not arrive within \(timeout)")
+    }
+    /// The body's framing is invalid; `reason` is the parser's.
+    public static func malformed(_ reason: String) -> BodyReadError {
+        BodyReadError(code: .malformed, message: "the request body's framing is invalid (\(reason))")
+    }
+    /// The connection failed while reading; `reason` says how.
+    public static func failed(_ reason: String) -> BodyReadError {
+        BodyReadError(code: .failed, message: "the request body could not be read (\(reason))")
+    }
+
+    /// The status to answer with: 413 for ``Code/tooLarge``, 408 for ``Code/timedOut``, 400 otherwise.
+    public var status: HTTPResponse.Status {
+        switch code {
+        case .tooLarge: .contentTooLarge
+        case .timedOut: .requestTimeout
+        default: .badRequest
+        }
+    }
+
+    /// The ``message``.
+    public var description: String { message }
 }
 
 extension ServerLimits {

@@ -120,14 +120,17 @@ struct EventDecodingTests {
     @Test("events that are not API Gateway proxy events are rejected with a reason")
     func rejectsOtherDocuments() throws {
         for document in ["not json", "[1,2]", #"{"version":"2.0","rawPath":"/"}"#, #"{"path":"/"}"#] {
-            #expect(throws: LambdaEventError.self) { try HTTPRequestEvent.decode(Array(document.utf8)) }
+            #expect { try HTTPRequestEvent.decode(Array(document.utf8)) } throws: { error in
+                (error as? LambdaEventError).map { $0.code == .invalidEvent && "\($0)".hasPrefix("invalidEvent: ") } == true
+            }
         }
         let bad = #"{"httpMethod":"POST","path":"/","body":"%%%","isBase64Encoded":true}"#
         do {
             _ = try HTTPRequestEvent.decode(Array(bad.utf8))
             Issue.record("invalid base64 was accepted")
         } catch {
-            #expect(error.code == .invalidBase64Body)
+            #expect(error.code == .invalidBase64Body && error.code != .invalidEvent)
+            #expect(error.description == "invalidBase64Body: body is marked isBase64Encoded but is not valid base64")
         }
     }
 }

@@ -149,6 +149,13 @@ struct RedisClientTests {
         for bad in ["http://h:1", "rediss://h:1", "redis://", "redis://h:0", "redis://h:99999", "redis://h:1/x", "redis://[::1"] {
             #expect(throws: RedisError.self, "\(bad)") { try RedisConfiguration(url: bad) }
         }
+        let refusal = Result { () throws(RedisError) in try RedisConfiguration(url: "redis://h:0") }
+        if case .failure(let error) = refusal {
+            #expect(error.code == .invalidURL && error.code != .unavailable && "\(error.code)" == "invalidURL")
+            #expect(error.description == "the image store URL's port must be 1…65535")
+        } else {
+            Issue.record("port 0 was accepted")
+        }
         #expect(throws: ProxyConfiguration.Invalid.self) { try ProxyConfiguration.fromEnvironment(["FEWCLICK_IMAGE_STORE": "memcached://x"]) }
         let configuration = try ProxyConfiguration.fromEnvironment([
             "FEWCLICK_IMAGE_STORE": "redis://r:1/0", "FEWCLICK_IMAGE_STORE_TTL": "60",

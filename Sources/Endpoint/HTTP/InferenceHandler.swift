@@ -65,21 +65,8 @@ struct InferenceHandler: Sendable {
             // Stops reading as soon as the limit or the body timeout is passed: bodies are never buffered unbounded.
             buffer = try await ServerLimits.collectBody(request, limit: limit, timeout: configuration.limits.bodyTimeout)
         } catch {
-            // Each refusal closes the connection after the answer (the rest of the body is dropped).
-            switch error {
-            case .tooLarge:
-                throw EndpointError(
-                    .contentTooLarge, "request body exceeds the limit of \(limit) bytes", headers: ServerLimits.closeConnection)
-            case .timedOut(let after):
-                throw EndpointError(
-                    .requestTimeout, "the request body did not arrive within \(after)", headers: ServerLimits.closeConnection)
-            case .malformed(let reason):
-                throw EndpointError(
-                    .badRequest, "the request body's framing is invalid (\(reason))", headers: ServerLimits.closeConnection)
-            case .failed(let reason):
-                throw EndpointError(
-                    .badRequest, "the request body could not be read (\(reason))", headers: ServerLimits.closeConnection)
-            }
+            // Each refusal (413, 408, 400) closes the connection after the answer (the rest of the body is dropped).
+            throw EndpointError(error.status, error.message, headers: ServerLimits.closeConnection)
         }
         let body = Array(buffer.readableBytesView)
 

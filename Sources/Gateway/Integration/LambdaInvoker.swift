@@ -57,10 +57,7 @@ struct LambdaInvoker: Sendable {
             answer = try await client.execute(request)
             breaker.recordSuccess()
         } catch {
-            switch error.code {
-            case .timedOut, .connectionRefused, .couldNotResolve: breaker.recordFailure()
-            default: breaker.recordNeutral()
-            }
+            if error.isTimeout || error.isUnreachable { breaker.recordFailure() } else { breaker.recordNeutral() }
             switch error.code {
             case .timedOut:
                 logger.warning("proxy timed out")

@@ -1,13 +1,22 @@
 import Foundation
 
 /// An event or response document that LambdaKit could not interpret.
+///
+/// A struct whose ``Code`` wraps a private enum (as `InferenceProtocolError`), so a new kind breaks
+/// no caller: compare codes with `==`, or `switch` over ``code`` with a `default`.
 public struct LambdaEventError: Error, Sendable, CustomStringConvertible {
-    /// What went wrong.
-    public enum Code: Sendable, Equatable {
+    /// What went wrong. New kinds may be added: compare with `==` or switch with a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Kind: String, Sendable { case invalidEvent, invalidBase64Body }
+        private let kind: Kind
+
         /// The document is not JSON, or not an API Gateway event of either payload version.
-        case invalidEvent
+        public static let invalidEvent = Code(kind: .invalidEvent)
         /// `isBase64Encoded` is true but `body` is not valid base64.
-        case invalidBase64Body
+        public static let invalidBase64Body = Code(kind: .invalidBase64Body)
+
+        /// The kind's name, e.g. `invalidEvent`.
+        public var description: String { kind.rawValue }
     }
 
     /// What went wrong.

@@ -118,14 +118,11 @@ private func invoke<Handler: LambdaHandler>(
             request, limit: configuration.maxPayloadBytes, timeout: configuration.limits.bodyTimeout)
     } catch {
         var refusal: Response
-        switch error {
-        case .tooLarge: refusal = tooLarge(configuration.maxPayloadBytes)
-        case .timedOut(let after):
-            refusal = serviceError(.requestTimeout, "RequestTimeoutException", "the request body did not arrive within \(after)")
-        case .malformed(let reason):
-            refusal = serviceError(.badRequest, "InvalidRequestContentException", "the request body's framing is invalid (\(reason))")
-        case .failed(let reason):
-            refusal = serviceError(.badRequest, "InvalidRequestContentException", "the request body could not be read (\(reason))")
+        if error.code == .tooLarge {
+            refusal = tooLarge(configuration.maxPayloadBytes)
+        } else {
+            let type = error.code == .timedOut ? "RequestTimeoutException" : "InvalidRequestContentException"
+            refusal = serviceError(error.status, type, error.message)
         }
         refusal.headers[.connection] = "close"
         return refusal

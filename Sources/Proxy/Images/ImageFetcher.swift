@@ -60,7 +60,7 @@ struct ImageFetcher: Sendable {
                 throw .imageFetchFailed("image.url's host \(host) does not resolve")
             case .connectionRefused:
                 throw .imageFetchFailed("image.url's host \(host) refused the connection")
-            case .invalidRequest, .httpStatus, .transport:
+            default:
                 throw .imageFetchFailed("fetching image.url failed: \(error.message)")
             }
         }

@@ -18,20 +18,29 @@ public enum RedisReply: Sendable, Equatable {
 }
 
 /// Why a Redis command got no reply.
+///
+/// A struct whose ``Code`` wraps a private enum (as `InferenceProtocolError`), so a new kind breaks
+/// no caller: compare codes with `==`, or `switch` over ``code`` with a `default`.
 public struct RedisError: Error, Sendable, CustomStringConvertible {
-    /// The kind of failure.
-    public enum Code: Sendable, Equatable {
+    /// The kind of failure. New kinds may be added: compare with `==` or switch with a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Kind: String, Sendable { case unavailable, connection, queueTimeout, shutdown, invalidURL }
+        private let kind: Kind
+
         /// No connection: the last connect or command failed less than `reconnectDelay` ago, or
         /// connecting failed now (refused, unresolvable host, connect timeout, AUTH/SELECT refused).
-        case unavailable
+        public static let unavailable = Code(kind: .unavailable)
         /// The connection broke or the command timed out (`commandTimeout`); it is reconnected later.
-        case connection
+        public static let connection = Code(kind: .connection)
         /// The command waited in the queue longer than `commandTimeout` before a connection was free.
-        case queueTimeout
+        public static let queueTimeout = Code(kind: .queueTimeout)
         /// The client was shut down.
-        case shutdown
+        public static let shutdown = Code(kind: .shutdown)
         /// A `redis://` URL that cannot be parsed.
-        case invalidURL
+        public static let invalidURL = Code(kind: .invalidURL)
+
+        /// The kind's name, e.g. `unavailable`.
+        public var description: String { kind.rawValue }
     }
 
     /// The kind of failure.

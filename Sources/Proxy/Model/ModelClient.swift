@@ -135,10 +135,7 @@ public struct ModelClient: Sendable {
             response = try await client.execute(request)
             breaker.recordSuccess()
         } catch {
-            switch error.code {
-            case .timedOut, .connectionRefused, .couldNotResolve: breaker.recordFailure()
-            default: breaker.recordNeutral()
-            }
+            if error.isTimeout || error.isUnreachable { breaker.recordFailure() } else { breaker.recordNeutral() }
             switch error.code {
             case .connectionRefused, .couldNotResolve:
                 throw .modelUnavailable("the model endpoint cannot be reached")
@@ -146,7 +143,7 @@ public struct ModelClient: Sendable {
                 throw .modelTimeout("the model endpoint did not answer within \(timeout)")
             case .responseTooLarge:
                 throw .modelError("the model endpoint's answer is too large")
-            case .invalidRequest, .httpStatus, .transport, .addressNotAllowed:
+            default:
                 throw .modelError("the model endpoint call failed: \(error.message)")
             }
         }
