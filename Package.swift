@@ -312,7 +312,7 @@ let package = Package(
                 "Proxy", "Gateway", "Endpoint", "LambdaKit", "CurlHTTP", "FewClickCore", "ImageCodec",
                 "Segmentation", "InferenceProtocol",
                 "Observability",
-                "AWSSigV4", "SegmentationWire",
+                "AWSSigV4", "SegmentationWire", "ServerLimits",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
