@@ -39,6 +39,7 @@ let package = Package(
         .executable(name: "fewclick", targets: ["FewClickCommand"]),
         .executable(name: "fewclick-benchmarks", targets: ["FewClickBenchmarks"]),
         .library(name: "FewClickCore", targets: ["FewClickCore"]),
+        .library(name: "FewClickAPI", targets: ["FewClickAPI"]),
         .library(name: "Segmentation", targets: ["Segmentation"]),
         .library(name: "ImageCodec", targets: ["ImageCodec"]),
         .library(name: "CurlHTTP", targets: ["CurlHTTP"]),
@@ -101,6 +102,9 @@ let package = Package(
 
         // MARK: - Wire protocols
 
+        // The public API's request, answer and error bodies, error codes and image ids: the one
+        // definition the gateway, the proxy and clients (Evaluation, tests) share.
+        .target(name: "FewClickAPI", dependencies: ["FewClickCore"], swiftSettings: strict),
         .target(name: "InferenceProtocol", swiftSettings: strict),
         // SegmentationTensors: the proxy↔endpoint tensor contract (a model input as V2 tensors and
         // back). Its own target, above the two it joins, so the model layer knows no wire format and
@@ -169,6 +173,7 @@ let package = Package(
             dependencies: [
                 "FewClickCore", "ImageCodec", "InferenceProtocol", "CurlHTTP", "LambdaKit", "Segmentation", "AWSSigV4",
                 "Observability",
+                "FewClickAPI",
                 "CHiredis",
                 "SegmentationWire",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -182,6 +187,7 @@ let package = Package(
                 // (the `gateway` executable makes the demo's PNGs).
                 "CurlHTTP", "LambdaKit", "FewClickCore", "ServerLimits",
                 "Observability",
+                "FewClickAPI",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -192,6 +198,7 @@ let package = Package(
             dependencies: [
                 "FewClickCore", "ImageCodec", "Segmentation", "CurlHTTP",
                 "PixelKernels",
+                "FewClickAPI",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict),
@@ -269,6 +276,7 @@ let package = Package(
             // rle_vectors.json is read by path; the generator script is not a resource.
             exclude: ["Fixtures"]),
         .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec", "FewClickCore", "CTurboJPEG"]),
+        .testTarget(name: "FewClickAPITests", dependencies: ["FewClickAPI", "FewClickCore"]),
         .testTarget(name: "PixelKernelsTests", dependencies: ["PixelKernels", "FewClickCore"]),
         .testTarget(
             name: "ServerLimitsTests",
@@ -313,6 +321,7 @@ let package = Package(
                 "Segmentation", "InferenceProtocol",
                 "Observability",
                 "AWSSigV4", "SegmentationWire", "ServerLimits",
+                "FewClickAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -329,8 +338,11 @@ let package = Package(
             name: "EvaluationTests",
             dependencies: [
                 "Evaluation", "FewClickCore", "Segmentation", "ImageCodec",
+                // GatewayModeTests run the client against the real gateway + proxy + endpoint in-process.
+                "FewClickAPI", "Gateway", "Proxy", "Endpoint", "LambdaKit", "CurlHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "NeuralNetTests", dependencies: ["NeuralNet", "FewClickCore"],
@@ -338,7 +350,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["CurlHTTP", "FewClickCore", "ImageCodec"],
+            dependencies: ["CurlHTTP", "FewClickCore", "ImageCodec", "FewClickAPI"],
             // Python clients (http.client, slow headers) are run by path from the tests.
             exclude: ["Scripts"]),
     ],

@@ -89,7 +89,7 @@ public enum Evaluator {
     ///
     /// - Parameter progress: called (from worker threads) with (done, total) after each object.
     /// - Throws: `InstanceFailure` wrapping the first `DatasetError`, `SegmentationError` or
-    ///   `GatewayError`; the run stops.
+    ///   `GatewayClientError`; the run stops.
     public static func run(
         dataset: EvaluationDataset, segmenter: any InteractiveSegmenter, options: EvaluationOptions,
         decodeImages: Bool = true, progress: (@Sendable (Int, Int) -> Void)? = nil
@@ -205,7 +205,7 @@ public enum Evaluator {
 }
 
 /// Why an evaluation run stopped: the object it was on and the error (`DatasetError`,
-/// `SegmentationError` from the model, `GatewayError` from the gateway).
+/// `SegmentationError` from the model, `GatewayClientError` from the gateway).
 public struct InstanceFailure: Error, CustomStringConvertible {
     /// The instance id.
     public var instance: String

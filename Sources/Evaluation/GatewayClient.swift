@@ -1,18 +1,21 @@
 import CurlHTTP
+import FewClickAPI
 import FewClickCore
 import Foundation
 
-/// A failed `POST /v1/segment`.
-public struct GatewayError: Error, Sendable, CustomStringConvertible {
+/// A failed `POST /v1/segment` as the client sees it (the gateway's own error type is Gateway's `GatewayError`).
+public struct GatewayClientError: Error, Sendable, CustomStringConvertible {
     /// HTTP status, or nil when no response came (connection refused, timeout, …).
     public var status: Int?
-    /// The API's error code (`image_not_found`, `throttled`, …) or a transport error name.
-    public var code: String
+    /// The API's error code from the answer's ``ErrorResponseBody`` (`image_not_found`, `throttled`, …);
+    /// `http_<status>` for an error answer without that body; for failures without an answer, the
+    /// transport error's name (`CurlError`'s code) or `encode`, `bad_response`, `empty_mask`.
+    public var code: APIErrorCode
     /// Human-readable detail.
     public var message: String
 
     /// Creates an error.
-    public init(status: Int?, code: String, message: String) {
+    public init(status: Int?, code: APIErrorCode, message: String) {
         self.status = status; self.code = code; self.message = message
     }
 
@@ -20,97 +23,6 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         (status.map { "HTTP \($0) " } ?? "") + "\(code): \(message)"
     }
-}
-
-/// The JSON body of `POST /v1/segment` (README "API: `POST /v1/segment`"), as far as the evaluation uses it.
-public struct SegmentRequestBody: Sendable, Encodable {
-    /// `{"data": base64}` or `{"id": imageId}`.
-    public enum ImageReference: Sendable, Encodable {
-        /// The image file's bytes.
-        case data([UInt8])
-        /// The `imageId` of an earlier response.
-        case id(String)
-
-        enum CodingKeys: String, CodingKey { case data, id }
-
-        /// Encodes as `{"data": "<base64>"}` or `{"id": "..."}`.
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            switch self {
-            case .data(let bytes): try c.encode(Data(bytes).base64EncodedString(), forKey: .data)
-            case .id(let id): try c.encode(id, forKey: .id)
-            }
-        }
-    }
-
-    /// A corrective click on the wire.
-    public struct WireClick: Sendable, Encodable {
-        /// Pixels.
-        public var x: Double
-        /// Pixels.
-        public var y: Double
-        /// True for "object", false for "background".
-        public var positive: Bool
-    }
-
-    /// The image.
-    public var image: ImageReference
-    /// Exactly four `[x, y]` pairs, pixels.
-    public var extremePoints: [[Double]]
-    /// Corrective clicks so far, in order.
-    public var clicks: [WireClick]
-    /// The last mask returned for this object, if any.
-    public var previousMask: COCORLE?
-    /// Requested encodings.
-    public var outputs: [String]
-    /// Ask for the next-click hint (`suggestion`); omitted when nil.
-    public var suggest: Bool?
-
-    /// A request for all `clicks` so far (extreme points among them go to `extremePoints`, the others
-    /// to `clicks`), asking for the RLE only (and with `suggest`, the next-click hint).
-    public init(image: ImageReference, clicks: [Click], previousMask: COCORLE?, suggest: Bool = false) {
-        self.image = image
-        extremePoints = clicks.filter { $0.kind == .extreme }.map { [$0.x, $0.y] }
-        self.clicks = clicks.filter { $0.kind != .extreme }.map { WireClick(x: $0.x, y: $0.y, positive: $0.kind == .positive) }
-        self.previousMask = previousMask
-        outputs = ["rle"]
-        self.suggest = suggest ? true : nil
-    }
-}
-
-/// The parts of a `/v1/segment` response the evaluation reads.
-public struct SegmentResponseBody: Sendable, Decodable {
-    /// The mask encodings.
-    public struct MaskBody: Sendable, Decodable {
-        /// COCO compressed RLE.
-        public var rle: COCORLE?
-    }
-    /// Id to send instead of the bytes next time.
-    public var imageId: String
-    /// Image width, pixels.
-    public var width: Int
-    /// Image height, pixels.
-    public var height: Int
-    /// The mask.
-    public var mask: MaskBody
-    /// The next-click hint (image pixels), when asked for.
-    public var suggestion: Suggestion?
-
-    /// `{"x", "y", "positive"}`: a suggested corrective click.
-    public struct Suggestion: Sendable, Decodable {
-        /// Pixels.
-        public var x: Double
-        /// Pixels.
-        public var y: Double
-        /// True for "object", false for "background".
-        public var positive: Bool
-    }
-}
-
-/// `{"error": {"code", "message"}}`.
-struct ErrorResponseBody: Decodable {
-    struct Detail: Decodable { var code: String; var message: String? }
-    var error: Detail
 }
 
 /// A client of one gateway's `POST /v1/segment`, on libcurl. Calls never run on threads of their
@@ -138,12 +50,12 @@ public final class GatewayClient: Sendable {
 
     /// One request.
     ///
-    /// - Throws: `GatewayError` with the status and the API's error code for an error response, or
+    /// - Throws: `GatewayClientError` with the status and the API's error code for an error response, or
     ///   with no status for a transport failure.
-    public func segment(_ body: SegmentRequestBody) async throws(GatewayError) -> SegmentResponseBody {
+    public func segment(_ body: SegmentRequestBody) async throws(GatewayClientError) -> SegmentResponseBody {
         let json: [UInt8]
-        do { json = Array(try JSONEncoder().encode(body)) } catch {
-            throw GatewayError(status: nil, code: "encode", message: "\(error)")
+        do { json = try APIJSON.encode(body) } catch {
+            throw GatewayClientError(status: nil, code: "encode", message: "\(error)")
         }
         let request = CurlRequest(
             method: "POST", url: endpoint,
@@ -155,16 +67,16 @@ public final class GatewayClient: Sendable {
             body: json, timeout: timeout)
         let response: CurlResponse
         do { response = try await curl.execute(request) } catch {
-            throw GatewayError(status: error.status, code: "\(error.code)", message: error.message)
+            throw GatewayClientError(status: error.status, code: APIErrorCode("\(error.code)"), message: error.message)
         }
         guard response.status < 400 else {
             let detail = try? JSONDecoder().decode(ErrorResponseBody.self, from: Data(response.body))
-            throw GatewayError(
-                status: response.status, code: detail?.error.code ?? "http_\(response.status)",
+            throw GatewayClientError(
+                status: response.status, code: detail?.error.code ?? APIErrorCode("http_\(response.status)"),
                 message: detail?.error.message ?? String(decoding: response.body.prefix(200), as: UTF8.self))
         }
         do { return try JSONDecoder().decode(SegmentResponseBody.self, from: Data(response.body)) } catch {
-            throw GatewayError(status: response.status, code: "bad_response", message: "undecodable response: \(error)")
+            throw GatewayClientError(status: response.status, code: "bad_response", message: "undecodable response: \(error)")
         }
     }
 }
@@ -197,38 +109,38 @@ public final class GatewayObjectSession: @unchecked Sendable {
     ///   schedule, so queueing delays count); nil: when this call starts.
     /// - Returns: the mask, the hint when asked for and given, and the latency from `since` to the
     ///   arrival of the (last) response, including a 404 resend, excluding RLE decoding.
-    /// - Throws: `GatewayError` for an error response (other than one recovered 404), a transport
+    /// - Throws: `GatewayClientError` for an error response (other than one recovered 404), a transport
     ///   failure, or a response without an RLE / with an undecodable one.
-    public func predict(clicks: [Click], since: ContinuousClock.Instant? = nil) async throws(GatewayError)
+    public func predict(clicks: [Click], since: ContinuousClock.Instant? = nil) async throws(GatewayClientError)
         -> (mask: Mask, latency: Duration, suggestion: Click?)
     {
         let clock = ContinuousClock()
         let start = since ?? clock.now
         var body = SegmentRequestBody(
-            image: imageId.map { .id($0) } ?? .data(imageBytes), clicks: clicks, previousMask: lastMask,
+            image: imageId.map { .init(id: $0) } ?? .init(fileBytes: imageBytes), clicks: clicks, previousMask: lastMask,
             suggest: suggest)
         var response: SegmentResponseBody
         do {
             response = try await client.segment(body)
-        } catch where error.status == 404 && error.code == "image_not_found" && imageId != nil {
+        } catch where error.status == 404 && error.code == .imageNotFound && imageId != nil {
             resends += 1
-            body.image = .data(imageBytes)
+            body.image = .init(fileBytes: imageBytes)
             response = try await client.segment(body)
         }
         let latency = clock.now - start
         guard let rle = response.mask.rle else {
-            throw GatewayError(status: 200, code: "bad_response", message: "response has no mask.rle")
+            throw GatewayClientError(status: 200, code: "bad_response", message: "response has no mask.rle")
         }
         let mask: Mask
         do { mask = try Mask(cocoRLE: rle) } catch {
-            throw GatewayError(status: 200, code: "bad_response", message: "undecodable RLE: \(error)")
+            throw GatewayClientError(status: 200, code: "bad_response", message: "undecodable RLE: \(error)")
         }
         guard mask.width == response.width, mask.height == response.height else {
-            throw GatewayError(status: 200, code: "bad_response", message: "RLE size differs from width/height")
+            throw GatewayClientError(status: 200, code: "bad_response", message: "RLE size differs from width/height")
         }
         imageId = response.imageId
         lastMask = rle
-        let suggestion = response.suggestion.map { Click(x: $0.x, y: $0.y, kind: $0.positive ? .positive : .negative) }
+        let suggestion = response.suggestion?.click
         return (mask, latency, suggestion)
     }
 }
@@ -263,7 +175,7 @@ public struct GatewaySegmenter: InteractiveSegmenter {
                     do {
                         let (mask, latency, suggestion) = try await remote.predict(clicks: clicks)
                         return Prediction(mask: mask, latency: latency, suggestion: suggestion)
-                    } catch let error as GatewayError where (error.status == 429 || error.status == 503) && attempt < 5 {
+                    } catch let error as GatewayClientError where (error.status == 429 || error.status == 503) && attempt < 5 {
                         attempt += 1
                         try? await Task.sleep(for: .milliseconds(100 << attempt))
                     }

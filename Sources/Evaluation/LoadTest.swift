@@ -1,4 +1,5 @@
 import Dispatch
+import FewClickAPI
 import FewClickCore
 import Foundation
 
@@ -215,8 +216,8 @@ final class LoadTestStats: Sendable {
             if first { s.first.record(latency) } else { s.clicks.record(latency) }
         }
     }
-    func record(_ error: GatewayError) {
-        let key = error.status.map { "\($0) \(error.code)" } ?? error.code
+    func record(_ error: GatewayClientError) {
+        let key = error.status.map { "\($0) \(error.code)" } ?? error.code.rawValue
         state.withLock { $0.errors[key, default: 0] += 1 }
     }
     func started() { state.withLock { $0.started += 1 } }
@@ -286,7 +287,7 @@ public enum LoadTest {
             let object = objects[index % objects.count]
             stats.started()
             guard var script = LabelerScript(object: object, correctiveClicks: options.correctiveClicks, seed: options.seed) else {
-                stats.record(GatewayError(status: nil, code: "empty_mask", message: "object \(object.id) has an empty mask"))
+                stats.record(GatewayClientError(status: nil, code: "empty_mask", message: "object \(object.id) has an empty mask"))
                 return
             }
             let remote = GatewayObjectSession(client: client, imageBytes: object.imageBytes)

@@ -38,7 +38,7 @@ public protocol InteractiveSegmenter: Sendable {
 public protocol SegmenterSession: AnyObject {
     /// The next mask for `clicks`.
     ///
-    /// - Throws: `SegmentationError` from the model, `GatewayError` from the gateway, or a
+    /// - Throws: `SegmentationError` from the model, `GatewayClientError` from the gateway, or a
     ///   `DatasetError` when the image cannot be used.
     func predict(clicks: [Click]) throws -> Prediction
 }

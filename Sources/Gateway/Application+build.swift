@@ -1,4 +1,5 @@
 import CurlHTTP
+import FewClickAPI
 import FewClickCore
 import Foundation
 import HTTPTypes
@@ -74,7 +75,7 @@ public func buildRouter(configuration: GatewayConfiguration, client: CurlClient)
     for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head] {
         router.on("/v1/segment", method: method) { _, _ -> Response in
             throw GatewayError(
-                .methodNotAllowed, code: "method_not_allowed", message: "use POST on /v1/segment",
+                .methodNotAllowed, code: .methodNotAllowed, message: "use POST on /v1/segment",
                 headers: [.allow: "POST, OPTIONS"])
         }
     }
@@ -110,7 +111,7 @@ struct SegmentRoute: Sendable {
             GatewayMetrics.throttled()
             let seconds = max(1, wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0))
             throw GatewayError(
-                .tooManyRequests, code: "throttled", message: "too many requests; retry after \(seconds) s",
+                .tooManyRequests, code: .throttled, message: "too many requests; retry after \(seconds) s",
                 headers: [.retryAfter: String(seconds)])
         }
         let body = try await RequestBodyLimit.read(request, limit: maxBodyBytes, timeout: bodyTimeout)
@@ -130,7 +131,7 @@ struct SegmentRoute: Sendable {
             return try await verifier.verify(token, now: Date())
         } catch {
             let refusal = GatewayError(error, requiredScope: verifier.configuration.requiredScope)
-            GatewayMetrics.authFailure(reason: refusal.code)
+            GatewayMetrics.authFailure(reason: refusal.code.rawValue)
             throw refusal
         }
     }
@@ -164,7 +165,7 @@ struct HealthRoute: Sendable {
             _ = try await client.execute(request)
             return Response.json(status: .ok, Status(status: "ok", proxy: "reachable"))
         } catch {
-            return GatewayError(.serviceUnavailable, code: "proxy_unavailable", message: "the proxy is unreachable")
+            return GatewayError(.serviceUnavailable, code: .proxyUnavailable, message: "the proxy is unreachable")
                 .response()
         }
     }
@@ -195,7 +196,7 @@ public enum RequestBodyLimit {
             return refusal
         }
         return GatewayError(
-            error.status, code: error.code == .timedOut ? "request_timeout" : "invalid_request", message: error.message,
+            error.status, code: error.code == .timedOut ? APIErrorCode.requestTimeout : .invalidRequest, message: error.message,
             headers: ServerLimits.closeConnection)
     }
 
@@ -206,7 +207,7 @@ public enum RequestBodyLimit {
         do {
             try StrictJSON.validateObject(body)
         } catch {
-            throw GatewayError(.badRequest, code: "invalid_json", message: error.message)
+            throw GatewayError(.badRequest, code: .invalidJSON, message: error.message)
         }
     }
 }

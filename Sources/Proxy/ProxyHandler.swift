@@ -1,4 +1,5 @@
 import CurlHTTP
+import FewClickAPI
 import FewClickCore
 import Foundation
 import ImageCodec
@@ -353,8 +354,7 @@ public final class ProxyHandler: HTTPEventHandler {
     {
         var headers = corsHeaders(requestId: requestId)
         headers["Content-Type"] = "application/json"
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = APIJSON.encoder()
         switch result {
         case .success(let body):
             do {
@@ -369,7 +369,7 @@ public final class ProxyHandler: HTTPEventHandler {
             } else {
                 logger.info("segment refused", metadata: ["status": "\(error.status)", "code": "\(error.code)"])
             }
-            let body = (try? encoder.encode(ErrorResponseBody(error))).map { [UInt8]($0) } ?? []
+            let body = error.responseBody.json
             if let seconds = error.retryAfterSeconds { headers["Retry-After"] = String(seconds) }
             return HTTPResponseEvent(status: error.status, headers: headers, body: body)
         }

@@ -1,4 +1,5 @@
 import CurlHTTP
+import FewClickAPI
 import FewClickCore
 import Foundation
 import ImageCodec
@@ -112,7 +113,7 @@ final class Stack: Sendable {
 
 extension CurlResponse {
     /// The JSON error code of an error response, or nil.
-    var errorCode: String? { (try? JSONDecoder().decode(APIError.self, from: Data(body)))?.error.code }
+    var errorCode: String? { (try? JSONDecoder().decode(ErrorResponseBody.self, from: Data(body)))?.error.code.rawValue }
     var text: String { String(decoding: body.prefix(500), as: UTF8.self) }
 }
 
@@ -153,8 +154,8 @@ struct EndToEndTests {
                 Body.json(["image": ["data": Data(scene.png).base64EncodedString()], "extremePoints": scene.extremePoints]),
                 token: token)
             try #require(first.status == 200, "first call: \(first.status) \(first.text)")
-            let answer = try JSONDecoder().decode(SegmentResponse.self, from: Data(first.body))
-            #expect(answer.model?.name == model)
+            let answer = try JSONDecoder().decode(SegmentResponseBody.self, from: Data(first.body))
+            #expect(answer.model.name == model)
             let rle = try #require(answer.mask.rle)
             #expect(try Mask(cocoRLE: rle).iou(scene.truth) > 0.85)
             let second = try await stack.segment(
@@ -164,7 +165,7 @@ struct EndToEndTests {
                     "previousMask": ["size": rle.size, "counts": rle.counts],
                 ]), token: token)
             try #require(second.status == 200, "corrective call: \(second.status) \(second.text)")
-            let refined = try JSONDecoder().decode(SegmentResponse.self, from: Data(second.body))
+            let refined = try JSONDecoder().decode(SegmentResponseBody.self, from: Data(second.body))
             #expect(try Mask(cocoRLE: try #require(refined.mask.rle)).iou(scene.truth) > 0.85)
         } catch {
             Issue.record("endpoint log:\n\(stack.endpoint.outputText.suffix(3000))")
@@ -187,10 +188,10 @@ struct EndToEndTests {
         try #require(first.status == 200, "first call: \(first.status) \(first.text)")
         #expect(first.header("X-Request-Id") == "e2e-first")
         #expect(first.header("Access-Control-Allow-Origin") == Stack.origin)
-        let answer = try JSONDecoder().decode(SegmentResponse.self, from: Data(first.body))
+        let answer = try JSONDecoder().decode(SegmentResponseBody.self, from: Data(first.body))
         #expect(answer.imageId.hasPrefix("sha256:") && answer.imageId.count == 71)
         #expect(answer.width == scene.image.width && answer.height == scene.image.height)
-        #expect(answer.timingsMs["model"] != nil && answer.timingsMs["total"] != nil)
+        #expect(answer.timingsMs.model >= 0 && answer.timingsMs.total >= answer.timingsMs.model)
 
         // The RLE, the polygons and the PNG describe the same mask, with the stated area and box.
         let rle = try #require(answer.mask.rle)
@@ -200,7 +201,7 @@ struct EndToEndTests {
         let gray = try ImageFile.decodeGray(Array(png))
         #expect(Set(gray.pixels).isSubset(of: [0, 255]), "PNG is not 0/255")
         let fromPNG = Mask(thresholding: gray)
-        let polygons = try #require(answer.mask.polygons)
+        let polygons = try #require(answer.mask.polygons).compactMap(MaskPolygon.init(flatRings:))
         let fromPolygons = Mask(rasterizing: polygons, width: answer.width, height: answer.height)
         #expect(fromRLE.width == answer.width && fromRLE.height == answer.height)
         #expect(fromRLE == fromPNG, "RLE and PNG differ in \(fromRLE.differences(from: fromPNG)) pixels")
@@ -221,7 +222,7 @@ struct EndToEndTests {
                 "previousMask": ["size": answer.mask.rle!.size, "counts": answer.mask.rle!.counts],
             ]), token: token)
         try #require(second.status == 200, "by-id call: \(second.status) \(second.text)")
-        let byID = try JSONDecoder().decode(SegmentResponse.self, from: Data(second.body))
+        let byID = try JSONDecoder().decode(SegmentResponseBody.self, from: Data(second.body))
         #expect(byID.imageId == answer.imageId)
         #expect(byID.mask.rle != nil && byID.mask.polygons != nil && byID.mask.png == nil)
         let secondRLE = try #require(byID.mask.rle)

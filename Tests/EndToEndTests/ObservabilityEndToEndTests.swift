@@ -1,4 +1,5 @@
 import CurlHTTP
+import FewClickAPI
 import Foundation
 import Testing
 
@@ -70,7 +71,7 @@ struct ObservabilityEndToEndTests {
                 HTTPHeaderField("X-Request-Id", "e2e-traced"),
             ])
         try #require(traced.status == 200, "traced call: \(traced.status) \(traced.text)")
-        let imageId = try JSONDecoder().decode(SegmentResponse.self, from: Data(traced.body)).imageId
+        let imageId = try JSONDecoder().decode(SegmentResponseBody.self, from: Data(traced.body)).imageId
         // 3. By id, no trace header: a hit, and a new trace.
         let byId = try Body.json(["image": ["id": imageId], "extremePoints": scene.extremePoints])
         let untraced = try await stack.segment(byId, token: token, headers: [HTTPHeaderField("X-Request-Id", "e2e-untraced")])

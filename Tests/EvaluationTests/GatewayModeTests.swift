@@ -1,132 +1,65 @@
 import Evaluation
+import FewClickAPI
 import FewClickCore
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import ImageCodec
+import Proxy
 import Segmentation
 import Synchronization
 import Testing
 
-/// A stand-in for the real gateway + proxy + endpoint, on loopback: `POST /v1/segment` per
-/// README "API: `POST /v1/segment`", running `DiskBoxModel` through the same crop pipeline the in-process evaluation uses.
-/// It can forget its images every `forgetEvery` requests, to exercise the client's 404 resend.
-final class FakeGateway: Sendable {
-    struct State {
-        var images: [String: RGBImage] = [:]
-        var nextId = 0
-        var requests = 0
-        var uploads = 0
-    }
-    let state = Mutex(State())
-    let token: String
-    let forgetEvery: Int?
-
-    init(token: String, forgetEvery: Int? = nil) {
-        self.token = token
-        self.forgetEvery = forgetEvery
-    }
-
-    struct Body: Decodable {
-        struct Image: Decodable { var data: String?; var id: String? }
-        struct WireClick: Decodable { var x: Double; var y: Double; var positive: Bool }
-        var image: Image
-        var extremePoints: [[Double]]
-        var clicks: [WireClick]?
-        var previousMask: COCORLE?
-    }
-    struct Reply: Encodable {
-        struct MaskBody: Encodable { var rle: COCORLE }
-        var imageId: String
-        var width: Int
-        var height: Int
-        var mask: MaskBody
-    }
-
-    static func error(_ status: HTTPResponse.Status, _ code: String) -> Response {
-        let json = #"{"error":{"code":"\#(code)","message":"\#(code)"}}"#
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
-    }
-
-    func respond(_ request: Request) async throws -> Response {
-        guard request.headers[.authorization] == "Bearer \(token)" else { return Self.error(.unauthorized, "unauthorized") }
-        var request = request
-        let buffer = try await request.collectBody(upTo: 10 << 20)
-        guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)), body.extremePoints.count == 4 else {
-            return Self.error(.badRequest, "bad_request")
-        }
-        let (id, image): (String, RGBImage?) = state.withLock { s in
-            s.requests += 1
-            if let data = body.image.data, let bytes = Data(base64Encoded: data), let img = try? ImageFile.decodeRGB([UInt8](bytes)) {
-                s.nextId += 1
-                s.uploads += 1
-                let id = "img-\(s.nextId)"
-                s.images[id] = img
-                return (id, img)
-            }
-            let id = body.image.id ?? ""
-            return (id, s.images[id])
-        }
-        guard let image else { return Self.error(.notFound, "image_not_found") }
-        let clicks = body.extremePoints.map { Click(x: $0[0], y: $0[1], kind: .extreme) }
-            + (body.clicks ?? []).map { Click(x: $0.x, y: $0.y, kind: $0.positive ? .positive : .negative) }
-        let previous = try body.previousMask.map { try Mask(cocoRLE: $0) }
-        // Model work off the cooperative pool, as in the real services.
-        let mask = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Mask, any Error>) in
-            DispatchQueue.global().async {
-                c.resume(with: Result {
-                    try InProcessSegmenter.predict(
-                        model: DiskBoxModel(), settings: .default, image: image, clicks: clicks, previous: previous,
-                        sessionKey: id).mask
-                })
-            }
-        }
-        state.withLock { s in
-            if let k = forgetEvery, s.requests % k == 0 { s.images.removeAll() }
-        }
-        let reply = Reply(imageId: id, width: image.width, height: image.height, mask: .init(rle: mask.cocoRLE()))
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(reply))))
-    }
-
-    /// Runs the fake on 127.0.0.1, port 0, for the duration of `body`, which gets its base URL.
-    func run<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
-        let router = Router()
-        router.post("/v1/segment") { request, _ in try await self.respond(request) }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        return try await app.test(.live) { client in
-            let port = try #require(client.port)
-            return try await body("http://127.0.0.1:\(port)")
-        }
-    }
-}
-
-@Suite("Gateway mode and load test against a fake gateway on loopback")
+@Suite("Gateway mode and load test against the real gateway + proxy + endpoint on loopback")
 struct GatewayModeTests {
-    @Test("gateway evaluation gives exactly the in-process results, also when images are evicted")
+    @Test("gateway evaluation gives exactly the in-process results, also when the proxy keeps no image")
     func gatewayMatchesInProcess() async throws {
         let dir = try makeGeneratedDataset()
         defer { try? FileManager.default.removeItem(at: dir) }
         let dataset = try EvaluationDataset(contentsOf: dir)
         let options = EvaluationOptions(proto: .extreme, maxClicks: 5, seed: 3, jobs: 2)
         let local = try await Evaluator.run(dataset: dataset, segmenter: InProcessSegmenter(model: DiskBoxModel()), options: options)
-        for forget in [nil, 3] as [Int?] {
-            let fake = FakeGateway(token: "t0k", forgetEvery: forget)
-            let remote = try await fake.run { url in
-                let client = GatewayClient(baseURL: url, token: "t0k", maxConcurrentRequests: 4)
+        // Cache capacity 0: every call by image id is a 404 image_not_found that the client resends.
+        for cacheBytes in [256 << 20, 0] {
+            let remote = try await LiveStack.run(model: DiskBoxModel(), configureProxy: { $0.imageCacheBytes = cacheBytes }) {
+                url, token in
+                let client = GatewayClient(baseURL: url, token: token, maxConcurrentRequests: 4)
                 defer { client.shutdown() }
                 return try await Evaluator.run(
                     dataset: dataset, segmenter: GatewaySegmenter(client: client), options: options, decodeImages: false)
             }
-            #expect(remote.instances.map(\.iou) == local.instances.map(\.iou))
-            #expect(remote.instances.map(\.clicks) == local.instances.map(\.clicks))
-            let uploads = fake.state.withLock { $0.uploads }
-            if forget == nil {
-                #expect(uploads == dataset.instances.count)
-            } else {
-                #expect(uploads > dataset.instances.count)
+            #expect(remote.instances.map(\.iou) == local.instances.map(\.iou), "cache \(cacheBytes) bytes")
+            #expect(remote.instances.map(\.clicks) == local.instances.map(\.clicks), "cache \(cacheBytes) bytes")
+        }
+    }
+
+    @Test("an object session uploads once, then sends the image id; a 404 from an empty cache resends the bytes once")
+    func objectSession() async throws {
+        let rgb = RGBImage(width: 40, height: 30, pixels: (0..<3600).map { UInt8($0 % 251) })
+        let png = try ImageFile.encodePNG(rgb)
+        let first = [Click(x: 10, y: 8, kind: .extreme), Click(x: 30, y: 12, kind: .extreme),
+                     Click(x: 20, y: 4, kind: .extreme), Click(x: 18, y: 24, kind: .extreme)]
+        let second = first + [Click(x: 14, y: 14, kind: .negative)]
+        // What the deployed stack must return: the proxy's pipeline with the same model, in-process.
+        let expected1 = try InProcessSegmenter.predict(
+            model: DiskBoxModel(), settings: .default, image: rgb, clicks: first, previous: nil, sessionKey: nil).mask
+        let expected2 = try InProcessSegmenter.predict(
+            model: DiskBoxModel(), settings: .default, image: rgb, clicks: second, previous: expected1, sessionKey: nil).mask
+        #expect(expected1 != expected2, "the negative click changes the mask")
+        for (cacheBytes, resends) in [(256 << 20, 0), (0, 1)] {
+            let (mask1, mask2, counted) = try await LiveStack.run(
+                model: DiskBoxModel(), configureProxy: { $0.imageCacheBytes = cacheBytes }
+            ) { url, token in
+                let client = GatewayClient(baseURL: url, token: token)
+                defer { client.shutdown() }
+                let session = GatewayObjectSession(client: client, imageBytes: png)
+                let mask1 = try await session.predict(clicks: first).mask
+                let mask2 = try await session.predict(clicks: second).mask
+                return (mask1, mask2, session.resends)
             }
+            #expect(counted == resends, "cache \(cacheBytes) bytes")
+            #expect(mask1 == expected1, "cache \(cacheBytes) bytes")
+            #expect(mask2 == expected2, "cache \(cacheBytes) bytes")
         }
     }
 
@@ -135,8 +68,7 @@ struct GatewayModeTests {
         let dir = try makeGeneratedDataset()
         defer { try? FileManager.default.removeItem(at: dir) }
         let dataset = try EvaluationDataset(contentsOf: dir)
-        let fake = FakeGateway(token: "right")
-        try await fake.run { url in
+        try await LiveStack.run(model: DiskBoxModel()) { url, _ in
             let client = GatewayClient(baseURL: url + "/", token: "wrong")
             defer { client.shutdown() }
             await #expect {
@@ -144,8 +76,8 @@ struct GatewayModeTests {
                     dataset: dataset, segmenter: GatewaySegmenter(client: client), options: EvaluationOptions(limit: 1, jobs: 1),
                     decodeImages: false)
             } throws: { e in
-                let g = (e as? InstanceFailure)?.underlying as? GatewayError
-                return g?.status == 401 && g?.code == "unauthorized"
+                let g = (e as? InstanceFailure)?.underlying as? GatewayClientError
+                return g?.status == 401 && g?.code == .invalidToken
             }
         }
     }
@@ -156,9 +88,8 @@ struct GatewayModeTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let objects = try await LoadTest.loadObjects(try EvaluationDataset(contentsOf: dir), limit: 10)
         #expect(objects.count == 5)
-        let fake = FakeGateway(token: "t")
-        let report = try await fake.run { url in
-            let client = GatewayClient(baseURL: url, token: "t")
+        let report = try await LiveStack.run(model: DiskBoxModel()) { url, token in
+            let client = GatewayClient(baseURL: url, token: token)
             defer { client.shutdown() }
             return await LoadTest.run(
                 client: client, objects: objects,
@@ -169,8 +100,8 @@ struct GatewayModeTests {
         #expect(report.errors.isEmpty)
         #expect(report.firstMask.count == 7)
         #expect(report.clicks.count > 0 && report.clicks.count <= 14)
-        #expect(report.requests == fake.state.withLock { $0.requests })
-        #expect(fake.state.withLock { $0.uploads } == 7)
+        #expect(report.requests == report.firstMask.count + report.clicks.count)
+        #expect(report.resends == 0)
     }
 
     @Test("open-loop load test and error accounting by status")
@@ -178,9 +109,8 @@ struct GatewayModeTests {
         let dir = try makeGeneratedDataset()
         defer { try? FileManager.default.removeItem(at: dir) }
         let objects = try await LoadTest.loadObjects(try EvaluationDataset(contentsOf: dir), limit: 10)
-        let fake = FakeGateway(token: "t")
-        let (open, denied) = try await fake.run { url in
-            let good = GatewayClient(baseURL: url, token: "t")
+        let (open, denied) = try await LiveStack.run(model: DiskBoxModel()) { url, token in
+            let good = GatewayClient(baseURL: url, token: token)
             let bad = GatewayClient(baseURL: url, token: "nope")
             defer { good.shutdown(); bad.shutdown() }
             let open = await LoadTest.run(
@@ -196,8 +126,121 @@ struct GatewayModeTests {
         #expect(open.firstMask.count == 4)
         #expect(open.errors.isEmpty)
         #expect(denied.requests == 0)
-        #expect(denied.errors == ["401 unauthorized": 3])
+        #expect(denied.errors == ["401 invalid_token": 3])
         #expect(denied.sessionsCompleted == 0)
+    }
+}
+
+/// A gateway stand-in on loopback for the answers the real stack does not give on demand: an error
+/// without the API's body (what API Gateway itself answers when the function fails), an answer
+/// that is not a ``SegmentResponseBody``, and a 404 `image_not_found` for an id it was just given.
+/// Its bodies are FewClickAPI's types, encoded as the proxy encodes them.
+final class ScriptedGateway: Sendable {
+    /// Each request's answer: status and body bytes.
+    let answers: Mutex<[(Int, [UInt8])]>
+    /// The request bodies received, decoded.
+    let received = Mutex<[SegmentRequestBody]>([])
+
+    init(_ answers: [(Int, [UInt8])]) { self.answers = Mutex(answers) }
+
+    /// A successful answer for a `width` × `height` image whose mask is the box `x0..<x1`, `y0..<y1`.
+    static func answer(width: Int, height: Int, box: (Int, Int, Int, Int)) throws -> [UInt8] {
+        var mask = Mask(width: width, height: height)
+        for y in box.1..<box.3 { for x in box.0..<box.2 { mask[x, y] = true } }
+        return try APIJSON.encode(SegmentResponseBody(
+            imageId: ImageID.make(sha256Digest: [UInt8](repeating: 7, count: 32)), width: width, height: height,
+            mask: .init(rle: mask.cocoRLE(), polygons: nil, png: nil, bbox: [box.0, box.1, box.2 - box.0, box.3 - box.1], area: mask.area),
+            model: .init(name: "scripted", version: "1"),
+            timingsMs: .init(decode: 0, preprocess: 0, model: 0, postprocess: 0, total: 0)))
+    }
+
+    /// Runs on 127.0.0.1, port 0, for the duration of `body`, which gets the base URL.
+    func run<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
+        let router = Router()
+        router.post("/v1/segment") { request, _ in
+            var request = request
+            let bytes = try await request.collectBody(upTo: 1 << 20)
+            if let decoded = try? JSONDecoder().decode(SegmentRequestBody.self, from: Data(buffer: bytes)) {
+                self.received.withLock { $0.append(decoded) }
+            }
+            let (status, answer) = self.answers.withLock { $0.isEmpty ? (500, []) : $0.removeFirst() }
+            return Response(
+                status: .init(code: status), headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return try await app.test(.live) { client in try await body("http://127.0.0.1:\(try #require(client.port))") }
+    }
+}
+
+@Suite("Gateway client error paths against a scripted gateway")
+struct GatewayClientErrorTests {
+    let clicks = [Click(x: 2, y: 2, kind: .extreme), Click(x: 8, y: 2, kind: .extreme),
+                  Click(x: 5, y: 1, kind: .extreme), Click(x: 5, y: 7, kind: .extreme)]
+
+    @Test("an error without the API's body is http_<status> with the body's start; an unreadable 200 is bad_response")
+    func unreadableAnswers() async throws {
+        let gateway = ScriptedGateway([
+            (502, Array(#"{"message":"Internal server error"}"#.utf8)),
+            (200, Array(#"{"imageId":"sha256:00"}"#.utf8)),
+            (429, ErrorResponseBody(code: .throttled, message: "slow down").json),
+        ])
+        let errors = try await gateway.run { url in
+            let client = GatewayClient(baseURL: url, token: "t")
+            defer { client.shutdown() }
+            var errors: [GatewayClientError] = []
+            for _ in 0..<3 {
+                do throws(GatewayClientError) {
+                    _ = try await client.segment(SegmentRequestBody(image: .init(fileBytes: [1, 2, 3]), clicks: clicks, previousMask: nil))
+                    Issue.record("an error answer was accepted")
+                } catch { errors.append(error) }
+            }
+            return errors
+        }
+        #expect(errors.map(\.status) == [502, 200, 429])
+        #expect(errors.map(\.code) == ["http_502", "bad_response", APIErrorCode.throttled])
+        #expect(errors[0].message == #"{"message":"Internal server error"}"#)
+        #expect(errors[2].message == "slow down")
+        // What the client sent: FewClickAPI's request body, the image as base64 data, RLE only.
+        let sent = try #require(gateway.received.withLock { $0.first })
+        #expect(sent.image == .init(data: "AQID"))
+        #expect(sent.extremePoints?.count == 4 && sent.clicks == [] && sent.outputs == ["rle"] && sent.suggest == nil)
+    }
+
+    @Test("a 404 image_not_found for a known id resends the bytes once; an RLE of the wrong size is bad_response")
+    func resendAndSizeCheck() async throws {
+        let ok = try ScriptedGateway.answer(width: 10, height: 8, box: (2, 1, 9, 8))
+        let gateway = ScriptedGateway([
+            (200, ok),
+            (404, ErrorResponseBody(code: .imageNotFound, message: "evicted").json),
+            (200, ok),
+            (200, try ScriptedGateway.answer(width: 10, height: 8, box: (2, 1, 9, 8)).replacingWidth(12)),
+        ])
+        let (resends, sizeError) = try await gateway.run { url in
+            let client = GatewayClient(baseURL: url, token: "t")
+            defer { client.shutdown() }
+            let session = GatewayObjectSession(client: client, imageBytes: [9, 9, 9])
+            let first = try await session.predict(clicks: clicks)
+            #expect(first.mask.area == 7 * 7)
+            _ = try await session.predict(clicks: clicks + [Click(x: 3, y: 3, kind: .negative)])
+            var sizeError: GatewayClientError?
+            do throws(GatewayClientError) { _ = try await session.predict(clicks: clicks) } catch { sizeError = error }
+            return (session.resends, sizeError)
+        }
+        #expect(resends == 1)
+        #expect(sizeError?.status == 200 && sizeError?.code == "bad_response")
+        let images = gateway.received.withLock { $0.map(\.image) }
+        let data = SegmentRequestBody.Image(fileBytes: [9, 9, 9])
+        let id = SegmentRequestBody.Image(id: ImageID.make(sha256Digest: [UInt8](repeating: 7, count: 32)))
+        #expect(images == [data, id, data, id])
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// This JSON answer with `"width":12` instead of its width (an RLE of another size than stated).
+    fileprivate func replacingWidth(_ width: Int) -> [UInt8] {
+        let text = String(decoding: self, as: UTF8.self)
+        return Array(text.replacingOccurrences(of: #""width":10"#, with: "\"width\":\(width)").utf8)
     }
 }
 

@@ -1,4 +1,5 @@
 import CurlHTTP
+import FewClickAPI
 import FewClickCore
 import Foundation
 import Gateway
@@ -72,8 +73,7 @@ struct DemoSiteTests {
     }
 
     static func code(_ body: [UInt8]) -> String? {
-        struct Body: Decodable { struct Detail: Decodable { var code: String }; var error: Detail }
-        return (try? JSONDecoder().decode(Body.self, from: Data(body)))?.error.code
+        (try? JSONDecoder().decode(ErrorResponseBody.self, from: Data(body)))?.error.code.rawValue
     }
 
     func withLiveGateway(

@@ -1,4 +1,5 @@
 import CurlHTTP
+import FewClickAPI
 import Foundation
 import Gateway
 import Hummingbird
@@ -108,11 +109,7 @@ struct GatewayHTTPTests {
     }
 
     static func errorCode(_ response: TestResponse) throws -> String {
-        struct Body: Decodable {
-            struct Detail: Decodable { var code: String; var message: String }
-            var error: Detail
-        }
-        return try JSONDecoder().decode(Body.self, from: Data(buffer: response.body)).error.code
+        try JSONDecoder().decode(ErrorResponseBody.self, from: Data(buffer: response.body)).error.code.rawValue
     }
 
     @Test("auth matrix: missing, malformed, expired, not yet valid, bad signature, none, no exp, wrong scope")
@@ -149,6 +146,10 @@ struct GatewayHTTPTests {
                     }
                     if status == 403 { #expect(challenge.contains("scope=\"segment\"")) }
                     #expect(try Self.errorCode(response) == code, "\(name)")
+                    if authorization == nil {
+                        // The envelope's exact bytes (FewClickAPI's ErrorResponseBody, APIJSON).
+                        #expect(String(buffer: response.body) == #"{"error":{"code":"missing_token","message":"a bearer token is required"}}"#)
+                    }
                     #expect(response.headers[.contentType] == "application/json")
                     #expect(response.headers[.accessControlAllowOrigin] == Self.origin, "\(name)")
                     #expect(response.headers[.init("X-Request-Id")!] != nil)

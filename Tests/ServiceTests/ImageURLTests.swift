@@ -1,4 +1,5 @@
 import CurlHTTP
+import FewClickAPI
 import FewClickCore
 import Foundation
 import Hummingbird
@@ -153,7 +154,7 @@ struct ImageURLFetchTests {
                 func failure(_ url: String) async throws -> (Int, String, String) {
                     let response = try await call(.init(url: url))
                     let error = try JSONDecoder().decode(ErrorResponseBody.self, from: Data(try response.bodyBytes())).error
-                    return (response.statusCode, error.code, error.message)
+                    return (response.statusCode, error.code.rawValue, error.message)
                 }
                 let base = "http://127.0.0.1:\(port)"
 

@@ -1,5 +1,6 @@
 import CurlHTTP
 import Endpoint
+import FewClickAPI
 import FewClickCore
 import Foundation
 import Gateway

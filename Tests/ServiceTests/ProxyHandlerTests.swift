@@ -1,4 +1,5 @@
 import CurlHTTP
+import FewClickAPI
 import FewClickCore
 import Foundation
 import HTTPTypes
@@ -182,6 +183,12 @@ struct ProxyHandlerTests {
             return (response.statusCode, try ProxyFixture.errorCode(response))
         }
         #expect(try await code(.init(id: "sha256:" + String(repeating: "ab", count: 32))) == (404, "image_not_found"))
+        // The envelope's exact bytes (FewClickAPI's ErrorResponseBody, APIJSON: sorted keys, "/" unescaped).
+        let unknown = try await ProxyFixture.invoke(
+            function,
+            try ProxyFixture.event(try ProxyFixture.json(SegmentRequestBody(
+                image: .init(id: "sha256:" + String(repeating: "ab", count: 32)), extremePoints: ProxyFixture.extremePoints))))
+        #expect(String(decoding: try unknown.bodyBytes(), as: UTF8.self) == #"{"error":{"code":"image_not_found","message":"image sha256:\#(String(repeating: "ab", count: 32)) is not cached here (evicted or never sent); send the image bytes in image.data"}}"#)
         #expect(try await code(.init(id: "md5:abc")) == (422, "invalid_image_id"))
         #expect(try await code(.init(url: "https://example.com/a.png")) == (422, "url_not_enabled"))
         #expect(try await code(.init()) == (422, "missing_image"))
@@ -200,7 +207,7 @@ struct ProxyValidationTests {
     }
 
     func code(_ json: String) -> String? {
-        if case .failure(let error) = parse(json) { return error.code }
+        if case .failure(let error) = parse(json) { return error.code.rawValue }
         return nil
     }
 

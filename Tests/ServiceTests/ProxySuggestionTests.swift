@@ -1,4 +1,5 @@
 import CurlHTTP
+import FewClickAPI
 import FewClickCore
 import Foundation
 import InferenceProtocol

@@ -1,5 +1,6 @@
 import CurlHTTP
 import Endpoint
+import FewClickAPI
 import FewClickCore
 import Foundation
 import Hummingbird
@@ -95,7 +96,7 @@ enum ProxyFixture {
 
     /// The error code of an error answer.
     static func errorCode(_ response: APIGatewayResponse) throws -> String {
-        try JSONDecoder().decode(ErrorResponseBody.self, from: Data(try response.bodyBytes())).error.code
+        try JSONDecoder().decode(ErrorResponseBody.self, from: Data(try response.bodyBytes())).error.code.rawValue
     }
 }
 

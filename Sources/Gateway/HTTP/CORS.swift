@@ -1,3 +1,4 @@
+import FewClickAPI
 import HTTPTypes
 import Hummingbird
 
@@ -67,7 +68,7 @@ struct CORSPolicyMiddleware: RouterMiddleware {
         if request.method == .options, origin != nil, request.headers[.accessControlRequestMethod] != nil {
             guard let allowedOrigin else {
                 var response = GatewayError(
-                    .forbidden, code: "origin_not_allowed", message: "this origin may not call the API"
+                    .forbidden, code: .originNotAllowed, message: "this origin may not call the API"
                 ).response()
                 response.headers[.vary] = "Origin"
                 return response

@@ -1,21 +1,23 @@
+import FewClickAPI
 import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// An error the gateway answers itself, as JSON `{"error":{"code":"...","message":"..."}}` with
-/// its status and any extra headers (`WWW-Authenticate`, `Retry-After`, `Allow`).
+/// An error the gateway answers itself, as FewClickAPI's ``ErrorResponseBody``
+/// `{"error":{"code":"...","message":"..."}}` with its status and any extra headers
+/// (`WWW-Authenticate`, `Retry-After`, `Allow`).
 public struct GatewayError: Error, HTTPResponseError, Sendable {
     /// HTTP status to answer.
     public var status: HTTPResponse.Status
     /// Stable machine-readable code, e.g. `invalid_token`, `payload_too_large`.
-    public var code: String
+    public var code: APIErrorCode
     /// Human-readable explanation; never contains tokens or request bytes.
     public var message: String
     /// Extra response headers.
     public var headers: HTTPFields
 
     /// Creates an error response.
-    public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
+    public init(_ status: HTTPResponse.Status, code: APIErrorCode, message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
@@ -29,16 +31,7 @@ public struct GatewayError: Error, HTTPResponseError, Sendable {
 
     /// The JSON error response, without a request at hand.
     public func response() -> Response {
-        let body = ErrorBody(error: .init(code: code, message: message))
-        return Response.json(status: status, body, headers: headers)
-    }
-
-    struct ErrorBody: Codable {
-        struct Detail: Codable {
-            var code: String
-            var message: String
-        }
-        var error: Detail
+        Response.json(status: status, ErrorResponseBody(code: code, message: message), headers: headers)
     }
 }
 
@@ -50,7 +43,7 @@ extension GatewayError {
     /// `Retry-After` when the identity provider's keys could not be fetched.
     init(_ error: TokenError, requiredScope: String?) {
         if error.httpStatus == 503 {
-            self.init(.serviceUnavailable, code: error.apiErrorCode, message: error.message, headers: [.retryAfter: "5"])
+            self.init(.serviceUnavailable, code: APIErrorCode(error.apiErrorCode), message: error.message, headers: [.retryAfter: "5"])
             return
         }
         var challenge = "Bearer realm=\"\(Self.realm)\""
@@ -61,13 +54,13 @@ extension GatewayError {
             }
         }
         self.init(
-            error.httpStatus == 403 ? .forbidden : .unauthorized, code: error.apiErrorCode, message: error.message,
+            error.httpStatus == 403 ? .forbidden : .unauthorized, code: APIErrorCode(error.apiErrorCode), message: error.message,
             headers: [.wwwAuthenticate: challenge])
     }
 
     /// 413 for a body over the limit.
     static func payloadTooLarge(limit: Int) -> GatewayError {
-        GatewayError(.contentTooLarge, code: "payload_too_large", message: "the request body exceeds \(limit) bytes")
+        GatewayError(.contentTooLarge, code: .payloadTooLarge, message: "the request body exceeds \(limit) bytes")
     }
 }
 
@@ -82,11 +75,9 @@ struct APIGatewayMessage: Codable {
 }
 
 extension Response {
-    /// A JSON response (`Content-Type: application/json`).
+    /// A JSON response (`Content-Type: application/json`) in the API's format (``APIJSON``).
     static func json(status: HTTPResponse.Status, _ value: some Encodable, headers: HTTPFields = [:]) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        let data = (try? APIJSON.encode(value)) ?? Array("{}".utf8)
         var fields = headers
         fields[.contentType] = "application/json"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))

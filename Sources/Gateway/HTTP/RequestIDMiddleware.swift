@@ -1,3 +1,4 @@
+import FewClickAPI
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -48,19 +49,19 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let error as GatewayError {
             return error.response()
         } catch let error as HTTPError {
-            let code: String =
+            let code: APIErrorCode =
                 switch error.status {
-                case .notFound: "not_found"
-                case .methodNotAllowed: "method_not_allowed"
-                case .contentTooLarge: "payload_too_large"
-                default: "http_\(error.status.code)"
+                case .notFound: .notFound
+                case .methodNotAllowed: .methodNotAllowed
+                case .contentTooLarge: .payloadTooLarge
+                default: APIErrorCode("http_\(error.status.code)")
                 }
             return GatewayError(
                 error.status, code: code, message: error.body ?? error.status.reasonPhrase, headers: error.headers
             ).response()
         } catch {
             context.logger.error("unexpected error", metadata: ["error": .string(String(describing: type(of: error)))])
-            return GatewayError(.internalServerError, code: "internal_error", message: "internal error").response()
+            return GatewayError(.internalServerError, code: .internalError, message: "internal error").response()
         }
     }
 }

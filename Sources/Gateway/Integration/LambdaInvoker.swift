@@ -1,4 +1,5 @@
 import CurlHTTP
+import FewClickAPI
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -35,7 +36,7 @@ struct LambdaInvoker: Sendable {
         do {
             payload = Array(try JSONEncoder().encode(event))
         } catch {
-            throw GatewayError(.internalServerError, code: "internal_error", message: "could not encode the event")
+            throw GatewayError(.internalServerError, code: .internalError, message: "could not encode the event")
         }
         let request = CurlRequest(
             method: "POST", url: invocationURL,
@@ -48,7 +49,7 @@ struct LambdaInvoker: Sendable {
         if case .reject(let wait) = breaker.acquire() {
             let seconds = CircuitBreaker.retryAfterSeconds(wait)
             throw GatewayError(
-                .serviceUnavailable, code: "proxy_unavailable",
+                .serviceUnavailable, code: .proxyUnavailable,
                 message: "the proxy function failed repeatedly; retry after \(seconds) s",
                 headers: [.retryAfter: String(seconds)])
         }
@@ -62,15 +63,15 @@ struct LambdaInvoker: Sendable {
             case .timedOut:
                 logger.warning("proxy timed out")
                 throw GatewayError(
-                    .gatewayTimeout, code: "integration_timeout", message: "the proxy did not answer in time")
+                    .gatewayTimeout, code: .integrationTimeout, message: "the proxy did not answer in time")
             case .connectionRefused, .couldNotResolve:
                 logger.warning("proxy unreachable", metadata: ["error": .string(error.message)])
                 throw GatewayError(
-                    .serviceUnavailable, code: "proxy_unavailable", message: "the proxy function is unreachable",
+                    .serviceUnavailable, code: .proxyUnavailable, message: "the proxy function is unreachable",
                     headers: [.retryAfter: "1"])
             default:
                 logger.warning("proxy transport error", metadata: ["error": .string(error.message)])
-                throw GatewayError(.badGateway, code: "proxy_error", message: "the proxy function failed")
+                throw GatewayError(.badGateway, code: .proxyError, message: "the proxy function failed")
             }
         }
         return Self.map(answer, logger: logger)
@@ -83,11 +84,11 @@ struct LambdaInvoker: Sendable {
             break
         case 413:
             return GatewayError(
-                .contentTooLarge, code: "payload_too_large",
+                .contentTooLarge, code: .payloadTooLarge,
                 message: "the request exceeds the 6 MB function payload limit"
             ).response()
         case 429:
-            return GatewayError(.tooManyRequests, code: "throttled", message: "the proxy function is throttled")
+            return GatewayError(.tooManyRequests, code: .throttled, message: "the proxy function is throttled")
                 .response()
         default:
             logger.error("invoke API error", metadata: ["status": .stringConvertible(answer.status)])

@@ -1,4 +1,5 @@
 import Crypto
+import FewClickAPI
 import FewClickCore
 import Observability
 import Synchronization
@@ -33,12 +34,9 @@ public final class ImageCache: Sendable {
         self.capacityBytes = max(0, capacityBytes)
     }
 
-    /// The id of an encoded image file: `sha256:` + lower-case hex SHA-256 of `bytes`.
+    /// The id of an encoded image file: `sha256:` + lower-case hex SHA-256 of `bytes` (FewClickAPI's ``ImageID``).
     public static func imageID(of bytes: [UInt8]) -> String {
-        "sha256:" + SHA256.hash(data: bytes).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        ImageID.make(sha256Digest: SHA256.hash(data: bytes))
     }
 
     /// The image stored under `id`, marking it most recently used; `nil` when absent.

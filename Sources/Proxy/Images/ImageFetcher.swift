@@ -1,4 +1,5 @@
 import CurlHTTP
+import FewClickAPI
 import Logging
 
 /// Fetches `image.url` through the project's HTTP client, within the allowlist
@@ -30,7 +31,7 @@ struct ImageFetcher: Sendable {
     func fetch(_ url: String, logger: Logger) async throws(ProxyError) -> [UInt8] {
         guard policy.isEnabled else {
             throw .unprocessable(
-                "url_not_enabled", "image.url is not enabled on this deployment; send image.data or image.id")
+                .urlNotEnabled, "image.url is not enabled on this deployment; send image.data or image.id")
         }
         guard let target = policy.match(url) else {
             throw .urlNotAllowed(

@@ -1,3 +1,4 @@
+import FewClickAPI
 import FewClickCore
 import Foundation
 
@@ -66,14 +67,14 @@ public struct SegmentRequest: Sendable {
     /// Parses an already decoded body (see `parse(_:maxClicks:)`).
     public static func parse(_ wire: SegmentRequestBody, maxClicks: Int) throws(ProxyError) -> SegmentRequest {
         guard let image = wire.image else {
-            throw .unprocessable("missing_image", "image is required: {\"data\": base64} or {\"id\": imageId}")
+            throw .unprocessable(.missingImage, "image is required: {\"data\": base64} or {\"id\": imageId}")
         }
         let given = [image.data != nil, image.id != nil, image.url != nil].filter { $0 }.count
         guard given == 1 else {
             if given == 0 {
-                throw .unprocessable("missing_image", "image must have one of data, id or url")
+                throw .unprocessable(.missingImage, "image must have one of data, id or url")
             }
-            throw .unprocessable("ambiguous_image", "image must have exactly one of data, id or url")
+            throw .unprocessable(.ambiguousImage, "image must have exactly one of data, id or url")
         }
         let source: ImageSource
         if let data = image.data {
@@ -83,7 +84,7 @@ public struct SegmentRequest: Sendable {
             source = .data(bytes)
         } else if let id = image.id {
             guard ImageID.isValid(id) else {
-                throw .unprocessable("invalid_image_id", "image.id must be \"sha256:\" followed by 64 hex digits")
+                throw .unprocessable(.invalidImageID, "image.id must be \"sha256:\" followed by 64 hex digits")
             }
             source = .id(id.lowercased())
         } else {
@@ -91,16 +92,16 @@ public struct SegmentRequest: Sendable {
         }
 
         guard let rawPoints = wire.extremePoints else {
-            throw .unprocessable("invalid_extreme_points", "extremePoints is required: 4 points [x, y]")
+            throw .unprocessable(.invalidExtremePoints, "extremePoints is required: 4 points [x, y]")
         }
         guard rawPoints.count == 4 else {
             throw .unprocessable(
-                "invalid_extreme_points", "extremePoints must have exactly 4 points, got \(rawPoints.count)")
+                .invalidExtremePoints, "extremePoints must have exactly 4 points, got \(rawPoints.count)")
         }
         var points: [Point] = []
         for (i, pair) in rawPoints.enumerated() {
             guard pair.count == 2, pair[0].isFinite, pair[1].isFinite else {
-                throw .unprocessable("invalid_extreme_points", "extremePoints[\(i)] must be [x, y] with finite numbers")
+                throw .unprocessable(.invalidExtremePoints, "extremePoints[\(i)] must be [x, y] with finite numbers")
             }
             points.append(Point(x: pair[0], y: pair[1]))
         }
@@ -108,12 +109,12 @@ public struct SegmentRequest: Sendable {
         let wireClicks = wire.clicks ?? []
         guard wireClicks.count <= maxClicks else {
             throw .unprocessable(
-                "too_many_clicks", "clicks has \(wireClicks.count) entries; the limit is \(maxClicks)")
+                .tooManyClicks, "clicks has \(wireClicks.count) entries; the limit is \(maxClicks)")
         }
         var clicks: [Click] = []
         for (i, click) in wireClicks.enumerated() {
             guard click.x.isFinite, click.y.isFinite else {
-                throw .unprocessable("invalid_click", "clicks[\(i)] must have finite x and y")
+                throw .unprocessable(.invalidClick, "clicks[\(i)] must have finite x and y")
             }
             clicks.append(Click(x: click.x, y: click.y, kind: click.positive ? .positive : .negative))
         }
@@ -121,13 +122,13 @@ public struct SegmentRequest: Sendable {
         var outputs = defaultOutputs
         if let names = wire.outputs {
             guard !names.isEmpty else {
-                throw .unprocessable("invalid_outputs", "outputs must name at least one of rle, polygons, png")
+                throw .unprocessable(.invalidOutputs, "outputs must name at least one of rle, polygons, png")
             }
             outputs = []
             for name in names {
                 guard let output = MaskOutput(rawValue: name) else {
                     throw .unprocessable(
-                        "unknown_output", "outputs: unknown encoding \"\(name.prefix(40))\"; known: rle, polygons, png")
+                        .unknownOutput, "outputs: unknown encoding \"\(name.prefix(40))\"; known: rle, polygons, png")
                 }
                 outputs.insert(output)
             }
@@ -135,7 +136,7 @@ public struct SegmentRequest: Sendable {
 
         let tolerance = wire.polygonTolerance ?? defaultPolygonTolerance
         guard tolerance.isFinite, tolerance >= 0 else {
-            throw .unprocessable("invalid_polygon_tolerance", "polygonTolerance must be a number ≥ 0")
+            throw .unprocessable(.invalidPolygonTolerance, "polygonTolerance must be a number ≥ 0")
         }
         return SegmentRequest(
             image: source, extremePoints: points, clicks: clicks, previousMask: wire.previousMask, outputs: outputs,
@@ -151,23 +152,23 @@ public struct SegmentRequest: Sendable {
         func inside(_ x: Double, _ y: Double) -> Bool { x >= 0 && y >= 0 && x < Double(width) && y < Double(height) }
         for (i, p) in extremePoints.enumerated() where !inside(p.x, p.y) {
             throw .unprocessable(
-                "extreme_point_outside_image",
+                .extremePointOutsideImage,
                 "extremePoints[\(i)] (\(p.x), \(p.y)) is outside the \(width)×\(height) image")
         }
         for (i, c) in clicks.enumerated() where !inside(c.x, c.y) {
             throw .unprocessable(
-                "click_outside_image", "clicks[\(i)] (\(c.x), \(c.y)) is outside the \(width)×\(height) image")
+                .clickOutsideImage, "clicks[\(i)] (\(c.x), \(c.y)) is outside the \(width)×\(height) image")
         }
         guard let rle = previousMask else { return nil }
         guard rle.size == [height, width] else {
             throw .unprocessable(
-                "previous_mask_size_mismatch",
+                .previousMaskSizeMismatch,
                 "previousMask.size is \(rle.size); the image is [\(height), \(width)] ([height, width])")
         }
         do {
             return try Mask(cocoRLE: rle, maxPixels: width * height)
         } catch {
-            throw .unprocessable("invalid_previous_mask", "previousMask is not a valid COCO RLE: \(error.message)")
+            throw .unprocessable(.invalidPreviousMask, "previousMask is not a valid COCO RLE: \(error.message)")
         }
     }
 
@@ -218,7 +219,7 @@ public struct SegmentRequest: Sendable {
         switch error {
         case .dataCorrupted(let context):
             if context.codingPath.first?.stringValue == "previousMask" {
-                return .unprocessable("invalid_previous_mask", "previousMask is not a valid COCO RLE")
+                return .unprocessable(.invalidPreviousMask, "previousMask is not a valid COCO RLE")
             }
             return context.codingPath.isEmpty
                 ? .invalidJSON("the body is not valid JSON") : .invalidRequest("\(path(context)) is invalid")
@@ -244,15 +245,5 @@ public struct SegmentRequest: Sendable {
             let name = String(describing: type)
             return name.hasPrefix("Array") ? "an array" : "an object"
         }
-    }
-}
-
-/// Image ids: `sha256:` + the lower-case hex SHA-256 of the image file's bytes.
-public enum ImageID {
-    /// Whether `text` is `sha256:` followed by 64 hex digits (either case).
-    public static func isValid(_ text: String) -> Bool {
-        guard text.hasPrefix("sha256:") else { return false }
-        let hex = text.utf8.dropFirst(7)
-        return hex.count == 64 && hex.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) }
     }
 }

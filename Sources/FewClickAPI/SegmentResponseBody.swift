@@ -1,76 +1,5 @@
 import FewClickCore
 
-/// The JSON body of `POST /v1/segment` (README "API: `POST /v1/segment`"), as sent.
-///
-/// Every member is optional here so that the proxy, not the JSON decoder, decides what a missing
-/// member means (`SegmentRequest.validate` turns this into a checked request or a `ProxyError`).
-/// Unknown members are ignored.
-public struct SegmentRequestBody: Sendable, Codable, Equatable {
-    /// Where the image comes from: exactly one of `data`, `id`, `url`.
-    public struct Image: Sendable, Codable, Equatable {
-        /// The JPEG or PNG file, base64 (standard alphabet, padding optional, whitespace allowed).
-        public var data: String?
-        /// The `imageId` of an earlier response: `sha256:<64 hex digits>`.
-        public var id: String?
-        /// An image URL, fetched when it matches the deployment's allowlist (`proxy serve
-        /// --image-url-allow`); without an allowlist it answers 422 `url_not_enabled`.
-        public var url: String?
-
-        /// Creates an image reference.
-        public init(data: String? = nil, id: String? = nil, url: String? = nil) {
-            self.data = data
-            self.id = id
-            self.url = url
-        }
-    }
-
-    /// A corrective click.
-    public struct WireClick: Sendable, Codable, Equatable {
-        /// Column in pixels (0 ≤ x < width).
-        public var x: Double
-        /// Row in pixels (0 ≤ y < height).
-        public var y: Double
-        /// `true`: "this is the object"; `false`: "this is background".
-        public var positive: Bool
-
-        /// Creates a click.
-        public init(x: Double, y: Double, positive: Bool) {
-            self.x = x
-            self.y = y
-            self.positive = positive
-        }
-    }
-
-    /// The image.
-    public var image: Image?
-    /// The 4 extreme points `[[x, y], …]`, any order.
-    public var extremePoints: [[Double]]?
-    /// Corrective clicks, in the order they were made.
-    public var clicks: [WireClick]?
-    /// The mask of the previous answer, COCO RLE `{"size": [h, w], "counts": "…"}`.
-    public var previousMask: COCORLE?
-    /// Which encodings to return: any of `rle`, `polygons`, `png`. Default `["rle", "polygons"]`.
-    public var outputs: [String]?
-    /// Douglas–Peucker tolerance of the polygons in pixels (≥ 0). Default 1.
-    public var polygonTolerance: Double?
-    /// Ask for a next-click hint (`SegmentResponseBody.suggestion`). Default false.
-    public var suggest: Bool?
-
-    /// Creates a body.
-    public init(
-        image: Image?, extremePoints: [[Double]]?, clicks: [WireClick]? = nil, previousMask: COCORLE? = nil,
-        outputs: [String]? = nil, polygonTolerance: Double? = nil, suggest: Bool? = nil
-    ) {
-        self.image = image
-        self.extremePoints = extremePoints
-        self.clicks = clicks
-        self.previousMask = previousMask
-        self.outputs = outputs
-        self.polygonTolerance = polygonTolerance
-        self.suggest = suggest
-    }
-}
-
 /// A mask encoding the client can ask for in `outputs`.
 public enum MaskOutput: String, Sendable, CaseIterable, Codable {
     /// COCO compressed RLE (column-major), `{"size": [h, w], "counts": "…"}`.
@@ -82,7 +11,8 @@ public enum MaskOutput: String, Sendable, CaseIterable, Codable {
     case png
 }
 
-/// The JSON body of a successful `POST /v1/segment` answer.
+/// The JSON body of a successful `POST /v1/segment` answer (README "API: `POST /v1/segment`"): the
+/// one definition the proxy encodes and clients decode. Encoded with ``APIJSON`` (keys sorted).
 public struct SegmentResponseBody: Sendable, Codable, Equatable {
     /// The mask, in the encodings asked for, with its box and area.
     public struct MaskBody: Sendable, Codable, Equatable {
@@ -151,7 +81,7 @@ public struct SegmentResponseBody: Sendable, Codable, Equatable {
     /// be wrong).
     public typealias Suggestion = SegmentRequestBody.WireClick
 
-    /// `sha256:<hex>` of the image file: send it as `image.id` in later calls.
+    /// `sha256:<hex>` of the image file (``ImageID``): send it as `image.id` in later calls.
     public var imageId: String
     /// Image width in pixels.
     public var width: Int

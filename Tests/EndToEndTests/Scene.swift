@@ -1,55 +1,6 @@
-import CurlHTTP
 import FewClickCore
 import Foundation
 import ImageCodec
-
-/// The public API's response, as an integrator decodes it (README "API: `POST /v1/segment`").
-struct SegmentResponse: Decodable {
-    struct MaskPayload: Decodable {
-        var rle: COCORLE?
-        var polygons: [MaskPolygon]?
-        var png: String?
-        var area: Int?
-        var bbox: [Int]?
-
-        enum CodingKeys: String, CodingKey { case rle, polygons, png, area, bbox }
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            rle = try c.decodeIfPresent(COCORLE.self, forKey: .rle)
-            png = try c.decodeIfPresent(String.self, forKey: .png)
-            area = try c.decodeIfPresent(Int.self, forKey: .area)
-            bbox = try? c.decodeIfPresent([Int].self, forKey: .bbox)
-            // Polygons: objects ({outer, holes}) or COCO flat rings per part ([[[x, y, ...], ...], ...]).
-            if let objects = try? c.decodeIfPresent([MaskPolygon].self, forKey: .polygons) {
-                polygons = objects
-            } else if let flat = try c.decodeIfPresent([[[Double]]].self, forKey: .polygons) {
-                polygons = flat.compactMap { MaskPolygon(flatRings: $0) }
-            }
-        }
-    }
-
-    struct Model: Decodable {
-        var name: String
-        var version: String?
-    }
-
-    var imageId: String
-    var width: Int
-    var height: Int
-    var mask: MaskPayload
-    var model: Model?
-    var timingsMs: [String: Double]
-}
-
-/// `{"error":{"code","message"}}`.
-struct APIError: Decodable {
-    struct Detail: Decodable {
-        var code: String
-        var message: String
-    }
-    var error: Detail
-}
 
 /// A generated test scene: a red disk on a textured grey background, encoded as PNG.
 struct Scene {
