@@ -1,3 +1,4 @@
+import FewClickAPI
 import FewClickCore
 import Proxy
 import Segmentation
