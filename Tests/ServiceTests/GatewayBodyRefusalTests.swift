@@ -15,7 +15,7 @@ struct GatewayBodyRefusalTests {
         ]
         for (error, status, code, message) in cases {
             let refusal = RequestBodyLimit.refusal(error, limit: 100)
-            #expect(refusal.status.code == status && refusal.code == code && refusal.message == message, "\(error.code)")
+            #expect(refusal.status.code == status && refusal.code.rawValue == code && refusal.message == message, "\(error.code)")
             #expect(refusal.headers[.connection] == "close", "\(error.code)")
         }
     }
