@@ -33,7 +33,10 @@ public func buildApplication(
     configuration.limits.apply(to: &server, logger: logger)
     return Application(
         router: router,
-        server: configuration.limits.http1(),
+        // Errors below the router (a head that cannot be parsed or does not arrive) in the API's envelope.
+        server: configuration.limits.http1(errorBody: { _, code, message in
+            ErrorResponseBody(code: APIErrorCode(code), message: message).json
+        }),
         configuration: server,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port

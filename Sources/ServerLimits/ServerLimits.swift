@@ -79,11 +79,12 @@ public struct ServerLimits: Sendable, Equatable {
     ///
     /// Besides the timeouts it answers what Hummingbird would answer with an empty `400` (a request
     /// head it cannot parse: over-long or NUL-bearing headers, a bad `Transfer-Encoding`) with the
-    /// JSON error body `errorBody` makes (by default `{"error":{"code":"invalid_request",…}}`) and
-    /// `extraErrorHeaders` (CORS); a head that does not arrive in time gets `408 request_timeout`.
+    /// JSON error body `errorBody` makes (each service writes its own contract's error body: the
+    /// gateway FewClickAPI's `{"error":{"code":"invalid_request",…}}`) and `extraErrorHeaders` (CORS);
+    /// a head that does not arrive in time gets `408 request_timeout`.
     public func http1(
         extraErrorHeaders: HTTPFields = ServerLimits.defaultErrorHeaders,
-        errorBody: @escaping ErrorBodyWriter = ServerLimits.fewclickErrorBody
+        errorBody: @escaping ErrorBodyWriter
     ) -> HTTPServerBuilder {
         let limits = self
         var configuration = HTTP1Channel.Configuration(
@@ -108,12 +109,6 @@ public struct ServerLimits: Sendable, Equatable {
 
     /// Makes the JSON body of an error the server answers below the router: status, code, message.
     public typealias ErrorBodyWriter = @Sendable (_ status: Int, _ code: String, _ message: String) -> [UInt8]
-
-    /// The public API's error body: `{"error":{"code":…,"message":…}}`.
-    public static let fewclickErrorBody: ErrorBodyWriter = { _, code, message in
-        let object: [String: [String: String]] = ["error": ["code": code, "message": message]]
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { [UInt8]($0) } ?? []
-    }
 
     static func timeAmount(_ duration: Duration) -> TimeAmount {
         let (seconds, attoseconds) = duration.components
