@@ -33,26 +33,16 @@ enum Faults {
         var binDir: URL
 
         init(arguments: [String]) throws {
-            binDir = URL(filePath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            var rest = arguments[...]
-            func value(_ flag: String) throws -> String {
-                guard let next = rest.popFirst() else { throw BenchmarkError("\(flag) needs a value") }
-                return next
-            }
-            while let flag = rest.popFirst() {
+            binDir = FlagReader.executableFolder
+            var flags = FlagReader(arguments)
+            while let flag = flags.next() {
                 switch flag {
-                case "--concurrency": concurrency = max(1, Int(try value(flag)) ?? 8)
-                case "--model": model = try value(flag)
-                case "--stop-seconds": stopSeconds = max(0.5, Double(try value(flag)) ?? 5)
-                case "--soak":
-                    if let next = rest.first, let seconds = Double(next) {
-                        soakSeconds = max(30, seconds)
-                        rest.removeFirst()
-                    } else {
-                        soakSeconds = 600
-                    }
-                case "--interval": interval = max(1, Double(try value(flag)) ?? 30)
-                case "--bin-dir": binDir = URL(filePath: try value(flag), directoryHint: .isDirectory)
+                case "--concurrency": concurrency = max(1, Int(try flags.value(flag)) ?? 8)
+                case "--model": model = try flags.value(flag)
+                case "--stop-seconds": stopSeconds = max(0.5, Double(try flags.value(flag)) ?? 5)
+                case "--soak": soakSeconds = flags.optionalNumber().map { max(30, $0) } ?? 600
+                case "--interval": interval = max(1, Double(try flags.value(flag)) ?? 30)
+                case "--bin-dir": binDir = try flags.folder(flag)
                 default: throw BenchmarkError("unknown argument \(flag)")
                 }
             }
@@ -61,13 +51,10 @@ enum Faults {
 
     static func run(arguments: [String]) async throws {
         let options = try Options(arguments: arguments)
-        for name in ["fewclick", "endpoint", "proxy", "gateway"]
-        where !FileManager.default.isExecutableFile(atPath: options.binDir.appending(path: name).path) {
-            throw BenchmarkError("\(name) not found in \(options.binDir.path); build first (swift build -c release)")
-        }
+        try StackProcess.checkExecutables(in: options.binDir)
         let redisPort = try freePort()
         var redis = try RedisProcess(port: redisPort)
-        let stack = try await StackProcess.start(options: options, redisPort: redisPort)
+        let stack = try await StackProcess.start(binDir: options.binDir, model: options.model, redisPort: redisPort)
         let load = Load(stack: stack, concurrency: options.concurrency)
         let generator = Task { await load.run() }
         // Ctrl-C or SIGTERM: stop what this run started, then exit.
@@ -235,11 +222,11 @@ final class SignalCleanup {
 }
 
 /// A line on standard output at once (unbuffered: progress shows when redirected to a file too).
-private func say(_ line: String) {
+func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
-/// `fewclick up` with the Redis image store, on free loopback ports.
+/// `fewclick up` (with the Redis image store when given a port) on free loopback ports.
 final class StackProcess: Sendable {
     let process: Process
     let output: CollectedOutput
@@ -254,17 +241,24 @@ final class StackProcess: Sendable {
         self.token = token
     }
 
-    static func start(options: Faults.Options, redisPort: Int) async throws -> StackProcess {
+    /// Throws unless `fewclick`, `endpoint`, `proxy` and `gateway` are executables in `binDir`.
+    static func checkExecutables(in binDir: URL) throws {
+        for name in ["fewclick", "endpoint", "proxy", "gateway"]
+        where !FileManager.default.isExecutableFile(atPath: binDir.appending(path: name).path) {
+            throw BenchmarkError("\(name) not found in \(binDir.path); build first (swift build -c release)")
+        }
+    }
+
+    static func start(binDir: URL, model: String, redisPort: Int?) async throws -> StackProcess {
         let ports = try (0..<3).map { _ in try Faults.freePort() }
         let process = Process()
-        process.executableURL = options.binDir.appending(path: "fewclick")
+        process.executableURL = binDir.appending(path: "fewclick")
         process.arguments = [
-            "up", "--bin-dir", options.binDir.path, "--no-demo", "--endpoint-port", String(ports[0]),
-            "--proxy-port", String(ports[1]), "--gateway-port", String(ports[2]),
-            "--image-store", "redis://127.0.0.1:\(redisPort)/0", "--max-restart-delay", "5",
-        ]
+            "up", "--bin-dir", binDir.path, "--no-demo", "--endpoint-port", String(ports[0]),
+            "--proxy-port", String(ports[1]), "--gateway-port", String(ports[2]), "--max-restart-delay", "5",
+        ] + (redisPort.map { ["--image-store", "redis://127.0.0.1:\($0)/0"] } ?? [])
         var environment = ProcessInfo.processInfo.environment
-        environment["FEWCLICK_MODEL"] = options.model
+        environment["FEWCLICK_MODEL"] = model
         environment["LOG_LEVEL"] = "warning"
         process.environment = environment
         let output = CollectedOutput()

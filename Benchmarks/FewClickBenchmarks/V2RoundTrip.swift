@@ -138,3 +138,42 @@ struct BenchmarkError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+/// A suite's `--flag value` arguments, read in order.
+struct FlagReader {
+    private var rest: ArraySlice<String>
+
+    init(_ arguments: [String]) { rest = arguments[...] }
+
+    /// The folder this executable lies in (where `swift build` puts the other executables).
+    static var executableFolder: URL {
+        URL(filePath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    }
+
+    /// The next flag, or nil at the end.
+    mutating func next() -> String? { rest.popFirst() }
+
+    /// The value after `flag`.
+    mutating func value(_ flag: String) throws -> String {
+        guard let next = rest.popFirst() else { throw BenchmarkError("\(flag) needs a value") }
+        return next
+    }
+
+    /// The folder named after `flag`.
+    mutating func folder(_ flag: String) throws -> URL { URL(filePath: try value(flag), directoryHint: .isDirectory) }
+
+    /// Every remaining `flag value` pair, for suites whose flags all take a value.
+    func pairs() throws -> [(flag: String, value: String)] {
+        var reader = self
+        var out: [(flag: String, value: String)] = []
+        while let flag = reader.next() { out.append((flag, try reader.value(flag))) }
+        return out
+    }
+
+    /// The next argument when it is a number (an optional value), else nil and nothing consumed.
+    mutating func optionalNumber() -> Double? {
+        guard let next = rest.first, let number = Double(next) else { return nil }
+        rest.removeFirst()
+        return number
+    }
+}

@@ -12,6 +12,8 @@ let suites: [(name: String, summary: String, run: ([String]) async throws -> Voi
      { try NeuralBench.run(arguments: $0) }),
     ("faults", "failure behaviour of `fewclick up` + Redis under load at concurrency 8 (SIGSTOP/kill/restart endpoint and proxy, stop Redis); args: [--soak [SECONDS]] [--interval S] [--model M] [--stop-seconds S] [--concurrency N]",
      { try await Faults.run(arguments: $0) }),
+    ("hops", "what the gateway and proxy hops add to a segment call through `fewclick up` (by id, with image.data): p50/p90 of wall, model, wall − model, wall − proxy total; args: [--calls N] [--model M] [--side PX] [--bin-dir DIR]",
+     { try await Hops.run(arguments: $0) }),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
