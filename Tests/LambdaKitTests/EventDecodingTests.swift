@@ -124,6 +124,24 @@ struct EventDecodingTests {
                 (error as? LambdaEventError).map { $0.code == .invalidEvent && "\($0)".hasPrefix("invalidEvent: ") } == true
             }
         }
+        // The messages of the one-parse decoder are those of the former version probe + full decode.
+        let messages = [
+            "not json": "the event is not a JSON object",
+            "[1,2]": "the event is not a JSON object",
+            #"{"version":2,"path":"/","httpMethod":"GET"}"#: "the event is not a JSON object",
+            #"{"path":"/"}"#: "not an API Gateway proxy event (payload 1.0): missing key httpMethod",
+            #"{"version":"1.0","path":"/","httpMethod":7}"#: "not an API Gateway proxy event (payload 1.0): wrong type at httpMethod",
+            #"{"version":"2.0","rawPath":"/"}"#: "not an API Gateway proxy event (payload 2.0): missing key requestContext",
+        ]
+        for (document, message) in messages {
+            do {
+                _ = try HTTPRequestEvent.decode(Array(document.utf8))
+                Issue.record("\(document) was accepted")
+            } catch {
+                #expect(error.code == .invalidEvent)
+                #expect(error.message == message, "\(document)")
+            }
+        }
         let bad = #"{"httpMethod":"POST","path":"/","body":"%%%","isBase64Encoded":true}"#
         do {
             _ = try HTTPRequestEvent.decode(Array(bad.utf8))

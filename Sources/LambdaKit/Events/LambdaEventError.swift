@@ -35,6 +35,9 @@ public struct LambdaEventError: Error, Sendable, CustomStringConvertible {
 
     static func decodeBody(_ body: String?, isBase64Encoded: Bool) throws(LambdaEventError) -> [UInt8] {
         guard let body else { return [] }
+        // The body is a JSON string in the event (the Lambda proxy contract), so decoding the event
+        // made a String of it; handlers read [UInt8], and an Array cannot adopt a String's storage:
+        // this is the one copy out of it (the base64 form: Foundation decodes into Data, copied once).
         guard isBase64Encoded else { return Array(body.utf8) }
         guard let data = Data(base64Encoded: body) else {
             throw LambdaEventError(.invalidBase64Body, "body is marked isBase64Encoded but is not valid base64")

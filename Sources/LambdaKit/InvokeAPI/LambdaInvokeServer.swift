@@ -141,6 +141,8 @@ private func invoke<Handler: LambdaHandler>(
     headers[HTTPField.Name(LambdaInvokeHeader.requestId)!] = invocation.requestId
     let result: [UInt8]
     do {
+        // The one copy of the event out of NIO's buffer: handlers take [UInt8] (as the Runtime API
+        // loop gets it from CurlHTTP), and an Array cannot adopt a ByteBuffer's storage.
         result = try await handler.handle(Array(buffer: body), context: invocation)
     } catch {
         let report = LambdaFunctionError(error)
