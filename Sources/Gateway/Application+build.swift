@@ -122,9 +122,8 @@ struct SegmentRoute: Sendable {
         if request.headers[.contentType].map({ $0.lowercased().contains("json") }) ?? false {
             try RequestBodyLimit.checkJSONObject(body)
         }
-        let event = events.event(
-            for: request, body: body, claims: claims, requestID: context.requestID, sourceIP: context.sourceIP)
-        return try await invoker.invoke(event, requestID: context.requestID, logger: logger)
+        let event = events.event(for: request, claims: claims, requestID: context.requestID, sourceIP: context.sourceIP)
+        return try await invoker.invoke(event, body: body, requestID: context.requestID, logger: logger)
     }
 
     /// Verifies the bearer token of `request`.

@@ -181,6 +181,42 @@ struct EventEncodingTests {
         #expect(request.requestId == "r1")
     }
 
+    @Test(
+        "encodedJSON(body:) decodes equal to the event encoded with its body as a String",
+        arguments: [
+            Array(#"{"image":{"data":"iVBORw0KGgo+/="},"clicks":[]}"#.utf8),
+            Array("quote \" backslash \\ slash / tab \t newline \n cr \r nul \u{0} bell \u{7} del \u{7F}".utf8),
+            Array("é ü € 😀 \u{2028} \u{2029} \u{1F}".utf8),
+            [0x00, 0x01, 0xFF, 0xFE, 0x22],  // not UTF-8: base64
+            [0xC3],  // a truncated UTF-8 sequence: base64
+            [],
+        ] as [[UInt8]])
+    func encodedJSONBody(body: [UInt8]) throws {
+        let event = APIGatewayRequest(
+            resource: "/v1/segment", path: "/v1/segment", httpMethod: "POST",
+            headers: ["Content-Type": "application/json"], multiValueHeaders: ["Content-Type": ["application/json"]],
+            requestContext: .init(stage: "local", requestId: "r1", authorizer: .init(principalId: "alice")))
+        // What the gateway sent before: the body as a String (base64 unless UTF-8), JSONEncoder.
+        var expected = event
+        if !body.isEmpty {
+            if let text = String(validating: body, as: UTF8.self) {
+                expected.body = text
+            } else {
+                expected.body = Data(body).base64EncodedString()
+                expected.isBase64Encoded = true
+            }
+        }
+        let json = try event.encodedJSON(body: body)
+        #expect(try JSONDecoder().decode(APIGatewayRequest.self, from: Data(json)) == expected)
+        // The same JSON document as the former encoding, member for member (re-serialised with sorted keys).
+        func canonical(_ json: Data) throws -> String {
+            let object = try JSONSerialization.jsonObject(with: json)
+            return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+        #expect(try canonical(Data(json)) == canonical(JSONEncoder().encode(expected)))
+        #expect(try HTTPRequestEvent.decode(json).body == body)
+    }
+
     @Test("responses: text bodies as text, binary as base64, repeated headers kept")
     func responses() throws {
         var headers: HeaderFields = ["Content-Type": "application/json"]

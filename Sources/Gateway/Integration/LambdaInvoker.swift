@@ -31,10 +31,13 @@ struct LambdaInvoker: Sendable {
         invocationURL = "\(integration.baseURL)/2015-03-31/functions/\(name)/invocations"
     }
 
-    func invoke(_ event: APIGatewayRequest, requestID: String, logger: Logger) async throws(GatewayError) -> Response {
+    /// Sends `event` with `body` (the request's bytes, written into the event JSON as its `body`).
+    func invoke(_ event: APIGatewayRequest, body: [UInt8], requestID: String, logger: Logger) async throws(GatewayError)
+        -> Response
+    {
         let payload: [UInt8]
         do {
-            payload = Array(try JSONEncoder().encode(event))
+            payload = try event.encodedJSON(body: body)
         } catch {
             throw GatewayError(.internalServerError, code: .internalError, message: "could not encode the event")
         }
@@ -98,7 +101,7 @@ struct LambdaInvoker: Sendable {
             logger.error("proxy function error", metadata: ["type": .string(functionError)])
             return APIGatewayMessage.internalServerError()
         }
-        guard let result = try? JSONDecoder().decode(APIGatewayResponse.self, from: Data(answer.body)),
+        guard let result = try? JSONDecoder().decode(APIGatewayResponse.self, borrowing: answer.body),
             (100...599).contains(result.statusCode),
             let body = try? result.bodyBytes()
         else {

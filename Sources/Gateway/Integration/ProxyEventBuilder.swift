@@ -13,9 +13,12 @@ struct ProxyEventBuilder: Sendable {
     var stage: String
     var port: Int
 
+    /// The event has no `body`: `LambdaInvoker.invoke` writes the body's bytes into the event JSON
+    /// (`APIGatewayRequest.encodedJSON(body:)`: text when valid UTF-8, otherwise base64 with
+    /// `isBase64Encoded`).
+    ///
     /// - Parameters:
     ///   - request: the incoming request (head only is read).
-    ///   - body: the whole body; text when valid UTF-8, otherwise base64 with `isBase64Encoded`.
     ///   - claims: the verified token; becomes `requestContext.authorizer`.
     ///   - requestID: written to `requestContext.requestId` and the `X-Request-Id` header.
     ///   The trace headers (`traceparent`, `tracestate`, `X-Amzn-Trace-Id`) are those of the current
@@ -23,7 +26,7 @@ struct ProxyEventBuilder: Sendable {
     ///   - sourceIP: the client address (`identity.sourceIp`, `X-Forwarded-For`).
     ///   - now: the request time.
     func event(
-        for request: Request, body: [UInt8], claims: VerifiedClaims?, requestID: String, sourceIP: String?,
+        for request: Request, claims: VerifiedClaims?, requestID: String, sourceIP: String?,
         now: Date = Date()
     ) -> APIGatewayRequest {
         // Group header values by name (case-insensitively), keeping the spelling first seen.
@@ -69,19 +72,6 @@ struct ProxyEventBuilder: Sendable {
             multiQuery[String(name), default: []].append(String(value))
         }
 
-        let bodyText: String?
-        let isBase64: Bool
-        if body.isEmpty {
-            bodyText = nil
-            isBase64 = false
-        } else if let text = String(validating: body, as: UTF8.self) {
-            bodyText = text
-            isBase64 = false
-        } else {
-            bodyText = Data(body).base64EncodedString()
-            isBase64 = true
-        }
-
         let path = request.uri.path
         let context = APIGatewayRequest.RequestContext(
             accountId: "000000000000", apiId: "fewclick-local", resourceId: "segment", resourcePath: Self.resource,
@@ -93,8 +83,7 @@ struct ProxyEventBuilder: Sendable {
         return APIGatewayRequest(
             resource: Self.resource, path: path, httpMethod: request.method.rawValue, headers: headers,
             multiValueHeaders: multiValueHeaders, queryStringParameters: query,
-            multiValueQueryStringParameters: multiQuery, requestContext: context, body: bodyText,
-            isBase64Encoded: isBase64)
+            multiValueQueryStringParameters: multiQuery, requestContext: context)
     }
 
     /// `dd/MMM/yyyy:HH:mm:ss +0000`, the format of `requestContext.requestTime`.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An API Gateway REST API Lambda proxy integration event (payload format 1.0).
 ///
 /// This is what API Gateway sends a function behind a `AWS_PROXY` integration, and what an HTTP
@@ -87,6 +89,42 @@ public struct APIGatewayRequest: Sendable, Equatable, Codable {
 
     /// Encodes the event the way API Gateway writes it (empty optional maps as `null`).
     public func encode(to encoder: any Encoder) throws {
+        try encode(to: encoder, includingBody: true)
+    }
+
+    /// The event's JSON with `bytes` as its body, written from the bytes themselves: UTF-8 text as
+    /// a JSON string, other bytes as base64 with `isBase64Encoded`, no bytes as `null` (`body` and
+    /// `isBase64Encoded` of `self` are not used). It decodes equal to the event with that body set.
+    ///
+    /// The body must travel as a JSON string (the Lambda proxy contract), so escaping it into the
+    /// document is the one copy it needs; encoding a `String` made of it first copied it twice more.
+    public func encodedJSON(body bytes: [UInt8]) throws -> [UInt8] {
+        var event = self
+        event.body = nil
+        event.isBase64Encoded = false
+        guard !bytes.isEmpty, (try? UTF8Span(validating: bytes.span)) != nil else {
+            if !bytes.isEmpty {
+                event.body = Data(bytes).base64EncodedString()
+                event.isBase64Encoded = true
+            }
+            return [UInt8](try JSONEncoder().encode(event))
+        }
+        var json = [UInt8](try JSONEncoder().encode(WithoutBody(event: event)))
+        json.removeLast()  // the closing brace: the body goes in as the last member
+        json.reserveCapacity(json.count + bytes.count + bytes.count / 8 + 16)
+        json.append(contentsOf: #","body":""#.utf8)
+        JSONStringEscaping.append(bytes, to: &json)
+        json.append(contentsOf: #""}"#.utf8)
+        return json
+    }
+
+    /// The event's members without `body`.
+    private struct WithoutBody: Encodable {
+        var event: APIGatewayRequest
+        func encode(to encoder: any Encoder) throws { try event.encode(to: encoder, includingBody: false) }
+    }
+
+    private func encode(to encoder: any Encoder, includingBody: Bool) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encodeIfPresent(version, forKey: .version)
         try c.encode(resource, forKey: .resource)
@@ -99,7 +137,9 @@ public struct APIGatewayRequest: Sendable, Equatable, Codable {
         try c.encodeNullIfEmpty(pathParameters, forKey: .pathParameters)
         try c.encodeNullIfEmpty(stageVariables, forKey: .stageVariables)
         try c.encode(requestContext, forKey: .requestContext)
-        if let body { try c.encode(body, forKey: .body) } else { try c.encodeNil(forKey: .body) }
+        if includingBody {
+            if let body { try c.encode(body, forKey: .body) } else { try c.encodeNil(forKey: .body) }
+        }
         try c.encode(isBase64Encoded, forKey: .isBase64Encoded)
     }
 
@@ -264,4 +304,32 @@ extension KeyedEncodingContainer {
     mutating func encodeNullIfEmpty<Value: Encodable>(_ value: [String: Value], forKey key: Key) throws {
         if value.isEmpty { try encodeNil(forKey: key) } else { try encode(value, forKey: key) }
     }
+}
+
+/// UTF-8 text as the inside of a JSON string (RFC 8259 §7).
+enum JSONStringEscaping {
+    /// Appends `text` (valid UTF-8) to `out` with `"`, `\` and the control characters escaped; runs
+    /// that need no escape are appended whole.
+    static func append(_ text: [UInt8], to out: inout [UInt8]) {
+        var start = text.startIndex
+        for index in text.indices {
+            let byte = text[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            out.append(contentsOf: text[start..<index])
+            out.append(UInt8(ascii: "\\"))
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            case 0x08: out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(UInt8(ascii: "f"))
+            default: out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
+            }
+            start = index + 1
+        }
+        out.append(contentsOf: text[start...])
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
