@@ -228,6 +228,34 @@ struct ProxyValidationTests {
         #expect(code(#"{"image":{"data":"AAAA"},"extremePoints":\#(points),"clicks":[{"x":"1","y":2,"positive":true}]}"#) == "invalid_request")
     }
 
+    @Test("image.data decodes alike padded (decoded in place), unpadded and wrapped (cleaned first); garbage is refused")
+    func base64Forms() throws {
+        func bytes(_ text: String) -> [UInt8]? {
+            guard case .success(let request) = parse(#"{"image":{"data":"\#(text)"},"extremePoints":\#(points)}"#),
+                case .data(let bytes) = request.image
+            else { return nil }
+            return bytes
+        }
+        var state: UInt32 = 7
+        for length in [1, 2, 3, 4, 5, 57, 58, 59, 1000] {
+            let original = (0..<length).map { _ -> UInt8 in
+                state = state &* 1_664_525 &+ 1_013_904_223
+                return UInt8(truncatingIfNeeded: state >> 24)
+            }
+            let padded = Data(original).base64EncodedString()
+            let wrapped = Data(original).base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed])
+            var unpadded = padded
+            while unpadded.hasSuffix("=") { unpadded.removeLast() }
+            #expect(bytes(padded) == original, "padded, \(length) bytes")
+            #expect(bytes(unpadded) == original, "unpadded, \(length) bytes")
+            #expect(bytes(wrapped.replacingOccurrences(of: "\n", with: "\\n")) == original, "wrapped, \(length) bytes")
+            #expect(bytes(" " + padded + "\\t") == original, "with spaces, \(length) bytes")
+        }
+        for garbage in ["QQ=A", "Q", "QQ===", "QQ==QQ==", "QUJD!", "QUJD\\u00e9"] {
+            #expect(code(#"{"image":{"data":"\#(garbage)"},"extremePoints":\#(points)}"#) == "invalid_base64", "\(garbage)")
+        }
+    }
+
     @Test("semantic errors are 422 with precise codes")
     func unprocessable() {
         let image = #""image":{"data":"iVBORw0KGgo="}"#

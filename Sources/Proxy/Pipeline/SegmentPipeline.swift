@@ -12,6 +12,9 @@ extension SegmentPipeline {
     ///
     /// - Throws: `ProxyError` 502 `model_error` when the map is not `cropWidth × cropHeight`.
     public static func mask(from probability: GrayImage, plan: CropPlan) throws(ProxyError) -> Mask {
+        // The size is checked twice on the proxy's path on purpose: `ModelClient.infer` checks the
+        // tensor's shape first (with its own message); this check is in-process callers' (evaluation),
+        // whose models hand over a map directly.
         do {
             return try fullResolutionMask(from: probability, plan: plan)
         } catch {

@@ -1,6 +1,7 @@
 import FewClickAPI
 import FewClickCore
 import Foundation
+import LambdaKit
 
 /// A `POST /v1/segment` body after validation against the image (see `validate`).
 public struct SegmentRequest: Sendable {
@@ -55,7 +56,7 @@ public struct SegmentRequest: Sendable {
         }
         let wire: SegmentRequestBody
         do {
-            wire = try JSONDecoder().decode(SegmentRequestBody.self, from: Data(body))
+            wire = try JSONDecoder().decode(SegmentRequestBody.self, borrowing: body)
         } catch let error as DecodingError {
             throw classify(error)
         } catch {
@@ -172,9 +173,16 @@ public struct SegmentRequest: Sendable {
         }
     }
 
-    /// Decodes strict base64 (see `isBase64`); missing padding is accepted. `nil` when invalid.
+    /// Decodes strict base64 (see `strictBase64Whitespace`); missing padding is accepted. `nil` when invalid.
+    ///
+    /// Foundation decodes padded base64 without whitespace only: text of that form (what `btoa` and
+    /// `base64 -w0` write) is decoded as it is, other text from a cleaned, padded copy. The decoded
+    /// `Data` is copied once into the `[UInt8]` the codecs read (Foundation decodes into `Data` only).
     static func decodeBase64(_ text: String) -> [UInt8]? {
-        guard isBase64(text) else { return nil }
+        guard let whitespace = strictBase64Whitespace(text) else { return nil }
+        if whitespace == 0, text.utf8.count % 4 == 0 {
+            return Data(base64Encoded: text).map { [UInt8]($0) }
+        }
         var cleaned = [UInt8]()
         cleaned.reserveCapacity(text.utf8.count + 2)
         for byte in text.utf8 where byte != 0x20 && byte != 0x0A && byte != 0x0D && byte != 0x09 {
@@ -185,26 +193,28 @@ public struct SegmentRequest: Sendable {
     }
 
     /// Strict base64 check (standard alphabet, optional padding, ASCII whitespace allowed), so that
-    /// garbage is not silently skipped by the lenient decoder.
-    static func isBase64(_ text: String) -> Bool {
+    /// garbage is not silently skipped by the lenient decoder: the number of whitespace bytes, nil
+    /// when `text` is not base64.
+    static func strictBase64Whitespace(_ text: String) -> Int? {
         var count = 0
         var padding = 0
+        var whitespace = 0
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "/"):
-                if padding > 0 { return false }
+                if padding > 0 { return nil }
                 count += 1
             case UInt8(ascii: "="):
                 padding += 1
-                if padding > 2 { return false }
+                if padding > 2 { return nil }
             case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
-                continue
+                whitespace += 1
             default:
-                return false
+                return nil
             }
         }
-        return count % 4 != 1 && (padding == 0 || (count + padding) % 4 == 0)
+        return count % 4 != 1 && (padding == 0 || (count + padding) % 4 == 0) ? whitespace : nil
     }
 
     /// Maps a decoding error to a client error naming the member.
