@@ -259,6 +259,11 @@ extension UInt8: FixedWidthTensorElement {
     public var tensorBits: UInt8 { self }
     /// The value of a bit pattern.
     public init(tensorBits: UInt8) { self = tensorBits }
+    /// The values themselves: a UINT8 tensor shares the array's storage (copy-on-write), so an
+    /// image crop or mask becomes a tensor without a copy.
+    public static func encodeLittleEndian(_ values: [UInt8]) -> [UInt8] { values }
+    /// The bytes themselves, shared (copy-on-write).
+    public static func decodeLittleEndian(_ bytes: [UInt8]) -> [UInt8] { bytes }
 }
 extension UInt16: FixedWidthTensorElement {
     /// UINT16.

@@ -313,6 +313,8 @@ private func encodeMessage<W: Encodable>(
         return EncodedInferenceMessage(
             body: json, contentType: InferenceMediaType.json, inferenceHeaderContentLength: nil, jsonLength: json.count)
     }
+    // The one copy of each binary tensor: an HTTP body is one contiguous buffer (curl sends it in
+    // place with CURLOPT_POSTFIELDS, SigV4 hashes it, NIO writes it).
     var body = json
     body.reserveCapacity(json.count + binaryParts.reduce(0) { $0 + $1.count })
     for part in binaryParts { body.append(contentsOf: part) }
@@ -337,6 +339,8 @@ private func decodeJSONPart<W: Decodable>(_ body: [UInt8], framing: MessageFrami
     }
     let wire: W
     do {
+        // JSONDecoder reads Data: the JSON part is copied (small in a binary message, which carries
+        // its tensors after it).
         wire = try JSONDecoder().decode(W.self, from: Data(body[0..<jsonLength]))
     } catch let error as InferenceProtocolError {
         throw error
@@ -376,6 +380,7 @@ private func assembleTensors(_ wire: [WireTensor], binary: ArraySlice<UInt8>?, r
                 throw .framing(
                     "\(role) '\(w.name)' declares binary_data_size \(size) but only \(available) bytes of binary data remain")
             }
+            // A tensor owns its bytes: one copy out of the body (a slice would keep the whole body alive).
             raw = Array(binary[offset..<(offset + size)])
             offset += size
         } else if let data = w.data {

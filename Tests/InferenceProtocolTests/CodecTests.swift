@@ -83,6 +83,24 @@ struct CodecTests {
         #expect(try InferenceResponse(decoding: allJSON.body, framing: .json) == response)
     }
 
+    @Test("a UINT8 tensor shares its array (no copy); the binary message is the JSON part, then the bytes as given")
+    func uint8SharedAndFramed() throws {
+        let pixels = (0..<36).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        let tensor = try InferenceTensor(name: "image", shape: [4, 3, 3], values: pixels)
+        func address(_ bytes: [UInt8]) -> UInt { bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+        #expect(address(tensor.rawBytes) == address(pixels))
+        #expect(address(try tensor.values(as: UInt8.self)) == address(pixels))
+        let request = InferenceRequest(
+            id: "r",
+            inputs: [tensor, try InferenceTensor(name: "clicks", shape: [1, 3], values: [1, 2, 2] as [Float])],
+            outputs: [RequestedOutput(name: "mask_prob", binaryData: true)])
+        let message = try request.encoded(binaryInputs: true)
+        let json = #"{"id":"r","inputs":[{"datatype":"UINT8","name":"image","parameters":{"binary_data_size":36},"shape":[4,3,3]},{"datatype":"FP32","name":"clicks","parameters":{"binary_data_size":12},"shape":[1,3]}],"outputs":[{"name":"mask_prob","parameters":{"binary_data":true}}]}"#
+        #expect(String(decoding: message.body.prefix(message.jsonLength), as: UTF8.self) == json)
+        #expect(message.body == Array(json.utf8) + pixels + [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40, 0, 0, 0, 0x40])
+        #expect(message.inferenceHeaderContentLength == json.utf8.count)
+    }
+
     @Test("BYTES binary form is a 4-byte little-endian length per element")
     func bytesLayout() throws {
         let t = try InferenceTensor(name: "s", shape: [2], strings: ["hi", "abc"])

@@ -68,6 +68,9 @@ struct InferenceHandler: Sendable {
             // Each refusal (413, 408, 400) closes the connection after the answer (the rest of the body is dropped).
             throw EndpointError(error.status, error.message, headers: ServerLimits.closeConnection)
         }
+        // One copy out of NIO's buffer (InferenceProtocol works on [UInt8], NIO-free); each binary
+        // tensor is then copied once out of the body into its own storage (`InferenceTensor.rawBytes`,
+        // which the model input shares without a further copy).
         let body = Array(buffer.readableBytesView)
 
         let framing: MessageFraming
@@ -130,6 +133,9 @@ struct InferenceHandler: Sendable {
                 try InferenceTensor(
                     name: SegmentationTensors.maskBelief, shape: [belief.height, belief.width], values: belief.pixels))
         }
+        // The model time goes out twice on purpose: `model_time_ms` is part of the V2 answer (what a
+        // V2 client reads, and all that SageMaker Runtime passes back), `X-Model-Time-Ms` the header
+        // the proxy and HTTP tools read without parsing the body (README "Monitoring").
         let response = InferenceResponse(
             modelName: model.name, modelVersion: model.version, id: v2.id,
             parameters: ["model_time_ms": .double(modelMs)], outputs: outputs)
@@ -150,6 +156,8 @@ struct InferenceHandler: Sendable {
                 "binary_out": "\(binary)", "model_ms": "\(formatMilliseconds(modelMs))",
                 "total_ms": "\(formatMilliseconds((ContinuousClock.now - started).milliseconds))",
             ])
+        // The maps became tensors without a copy (UINT8 shares the array); the message body holds
+        // them once after the JSON part, and NIO needs that copied into its own buffer once.
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: encoded.body)))
     }
 
