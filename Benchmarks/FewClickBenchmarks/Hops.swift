@@ -21,8 +21,8 @@ import Glibc
 ///
 /// Per kind it prints p50/p90 of the client's wall time, the endpoint's model time
 /// (`timingsMs.model`), wall − model (both hops with the proxy's own work: parsing, crop, tensors,
-/// mask encodings) and wall − the proxy's `timingsMs.total` (the gateway and the Invoke API
-/// transport alone).
+/// mask encodings) and wall − the proxy's `timingsMs.total` (the gateway, the Invoke API transport,
+/// and the proxy's event decoding and answer encoding around its segment call).
 enum Hops {
     struct Options {
         var calls = 300
