@@ -83,7 +83,8 @@ actor FakeSageMakerRuntime {
             }
             let (height, width) = (image.shape[0], image.shape[1])
             let response = InferenceResponse(
-                modelName: "fake", outputs: [
+                // The model time as SageMaker passes it back: in the V2 answer only (no X-Model-Time-Ms).
+                modelName: "fake", parameters: ["model_time_ms": .double(1.25)], outputs: [
                     try InferenceTensor(
                         name: SegmentationTensors.maskProbability, shape: [height, width],
                         values: [UInt8](repeating: 200, count: width * height))
@@ -136,6 +137,7 @@ struct ProxySageMakerTests {
             let output = try await model.infer(message, cropWidth: 12, cropHeight: 8, timeout: .seconds(10))
             #expect(output.probability.width == 12 && output.probability.height == 8)
             #expect(output.probability.pixels.allSatisfy { $0 == 200 })
+            #expect(output.modelMilliseconds == 1.25, "the V2 answer's model_time_ms, SageMaker passing no container header")
 
             // A wrong secret is refused by the same check (so the check above is not vacuous).
             let forged = ModelClient(sagemaker: target, client: curl) {

@@ -134,8 +134,8 @@ struct InferenceHandler: Sendable {
                     name: SegmentationTensors.maskBelief, shape: [belief.height, belief.width], values: belief.pixels))
         }
         // The model time goes out twice on purpose: `model_time_ms` is part of the V2 answer (what a
-        // V2 client reads, and all that SageMaker Runtime passes back), `X-Model-Time-Ms` the header
-        // the proxy and HTTP tools read without parsing the body (README "Monitoring").
+        // V2 client reads, and all that SageMaker Runtime passes back: the proxy falls back to it there),
+        // `X-Model-Time-Ms` the header the proxy and HTTP tools read without parsing the body (README "Monitoring").
         let response = InferenceResponse(
             modelName: model.name, modelVersion: model.version, id: v2.id,
             parameters: ["model_time_ms": .double(modelMs)], outputs: outputs)

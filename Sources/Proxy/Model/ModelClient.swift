@@ -17,7 +17,9 @@ public struct ModelOutput: Sendable {
     public var modelName: String
     /// The model's version (`model_version`; `"unknown"` when absent).
     public var modelVersion: String
-    /// The model time the endpoint reported (`X-Model-Time-Ms`), if any.
+    /// The model time the endpoint reported, if any: its `X-Model-Time-Ms` header, else the V2
+    /// answer's `model_time_ms` parameter (all that comes back through SageMaker Runtime, which does
+    /// not pass a container's own headers on).
     public var modelMilliseconds: Double?
 }
 
@@ -170,7 +172,8 @@ public struct ModelClient: Sendable {
         }
         return ModelOutput(
             probability: probability, belief: belief, modelName: decoded.modelName, modelVersion: decoded.modelVersion ?? "unknown",
-            modelMilliseconds: response.header("X-Model-Time-Ms").flatMap(Double.init))
+            modelMilliseconds: response.header("X-Model-Time-Ms").flatMap(Double.init)
+                ?? decoded.parameters["model_time_ms"]?.doubleValue)
     }
 
     /// The `error` member of a V2 error body, or a short excerpt of a non-JSON body.
