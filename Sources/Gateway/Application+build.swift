@@ -183,6 +183,8 @@ public enum RequestBodyLimit {
     /// - Throws: ``GatewayError`` (413, 408, 400).
     public static func read(_ request: Request, limit: Int, timeout: Duration = .seconds(30)) async throws(GatewayError) -> [UInt8] {
         do {
+            // One copy out of NIO's buffer (already joined from the request's chunks by collectBody):
+            // the strict JSON check and the event's escaping both read one contiguous `[UInt8]`.
             return Array(buffer: try await ServerLimits.collectBody(request, limit: limit, timeout: timeout))
         } catch {
             throw refusal(error, limit: limit)

@@ -358,6 +358,7 @@ public final class ProxyHandler: HTTPEventHandler {
         switch result {
         case .success(let body):
             do {
+                // JSONEncoder writes `Data`; one copy into the event's `[UInt8]` (see `encoded(for:)` for the rest).
                 return HTTPResponseEvent(status: 200, headers: headers, body: [UInt8](try encoder.encode(body)))
             } catch {
                 logger.error("could not encode the response: \(error)")

@@ -116,6 +116,9 @@ struct LambdaInvoker: Sendable {
             default: headers.append(HTTPField(name: name, value: field.value))
             }
         }
+        // Two copies stay on the answer's way back: `bodyBytes()` unescapes the body out of the result's
+        // JSON string (the Lambda contract puts it there, base64 or not), and `ByteBuffer(bytes:)`
+        // copies those bytes once into the buffer Hummingbird writes to the socket.
         return Response(
             status: .init(code: result.statusCode), headers: headers,
             body: .init(byteBuffer: ByteBuffer(bytes: body)))

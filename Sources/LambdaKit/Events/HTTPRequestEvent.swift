@@ -240,6 +240,12 @@ public struct HTTPResponseEvent: Sendable {
 
     /// The proxy response JSON for an event of `version`.
     public func encoded(for version: HTTPRequestEvent.PayloadVersion) -> [UInt8] {
+        // The answer's body is copied on its way out, and left so: into a `String` (the result's `body`
+        // is a JSON string by the Lambda contract), escaped into the result JSON (`Data`), then into
+        // `[UInt8]`. Answers are small next to requests (an RLE and polygons, a few KB; a two-level PNG
+        // mask is the largest), and in the hops benchmark (README "Development") the overhead came with
+        // the request's image. The gateway's request side escapes from bytes instead
+        // (`APIGatewayRequest.encodedJSON(body:)`).
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding these plain structs cannot fail: they hold only strings, integers and booleans.
