@@ -11,8 +11,9 @@
 //   commands   EndpointCommand, ProxyCommand, GatewayCommand, FewClickCommand, FewClickBenchmarks,
 //              CommandSupport (their shared log bootstrap and listening line)
 //   services   Endpoint, Proxy, Gateway, Evaluation (none depends on another)
-//   protocols  InferenceProtocol (KServe V2), SegmentationWire (the proxy↔endpoint tensor contract),
-//              LambdaKit, AWSSigV4, ServerLimits, Observability
+//   protocols  FewClickAPI (the public API's wire types), InferenceProtocol (KServe V2),
+//              SegmentationWire (the proxy↔endpoint tensor contract), LambdaKit, AWSSigV4,
+//              ServerLimits, Observability
 //   models     Segmentation (the models and SegmentPipeline; no wire format)
 //   core       FewClickCore (pure Swift data types and encodings), ImageCodec (libjpeg-turbo, libspng),
 //              CurlHTTP (the only HTTP client, on libcurl)
@@ -277,6 +278,14 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "ImageCodecTests", dependencies: ["ImageCodec", "FewClickCore", "CTurboJPEG"]),
         .testTarget(name: "FewClickAPITests", dependencies: ["FewClickAPI", "FewClickCore"]),
+        .testTarget(
+            name: "CommandSupportTests",
+            dependencies: ["CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: ["Observability", .product(name: "Tracing", package: "swift-distributed-tracing")]),
+        .testTarget(name: "SegmentationWireTests", dependencies: ["SegmentationWire", "Segmentation", "InferenceProtocol", "FewClickCore"]),
         .testTarget(name: "PixelKernelsTests", dependencies: ["PixelKernels", "FewClickCore"]),
         .testTarget(
             name: "ServerLimitsTests",

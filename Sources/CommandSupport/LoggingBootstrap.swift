@@ -11,15 +11,25 @@ public func bootstrapLogging(
     level name: String?, fallback: String = "info",
     environment: [String: String] = ProcessInfo.processInfo.environment
 ) throws(ValidationError) -> Logger.Level {
-    let levelName = name ?? environment["LOG_LEVEL"] ?? fallback
-    guard let level = Logger.Level(rawValue: levelName.lowercased()) else {
-        throw ValidationError(
-            "unknown log level '\(levelName)'; use trace, debug, info, notice, warning, error or critical")
-    }
+    let level = try logLevel(named: name, fallback: fallback, environment: environment)
     LoggingSystem.bootstrap { label in
         var handler = StreamLogHandler.standardError(label: label)
         handler.logLevel = level
         return handler
+    }
+    return level
+}
+
+/// The level `bootstrapLogging` logs at: `name` (a `--log-level` value), else `$LOG_LEVEL`, else
+/// `fallback`, in any case.
+/// - Throws: a command-line error naming the levels when the name is not a `Logger.Level`.
+public func logLevel(
+    named name: String?, fallback: String = "info", environment: [String: String] = ProcessInfo.processInfo.environment
+) throws(ValidationError) -> Logger.Level {
+    let levelName = name ?? environment["LOG_LEVEL"] ?? fallback
+    guard let level = Logger.Level(rawValue: levelName.lowercased()) else {
+        throw ValidationError(
+            "unknown log level '\(levelName)'; use trace, debug, info, notice, warning, error or critical")
     }
     return level
 }
