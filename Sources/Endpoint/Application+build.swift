@@ -10,6 +10,8 @@ import ServerLimits
 public struct EndpointSetupError: Error, CustomStringConvertible, Sendable {
     /// What is wrong.
     public let description: String
+    /// The same text as ``description``: every library error has a `message` (README "Development").
+    public var message: String { description }
 }
 
 /// Builds the inference server: the SageMaker container contract and the KServe V2 HTTP API in front

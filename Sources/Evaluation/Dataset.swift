@@ -24,6 +24,8 @@ public struct EvaluationInstance: Sendable, Hashable, Codable {
 public struct DatasetError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, naming the file or row.
     public var description: String
+    /// The same text as ``description``: every library error has a `message` (README "Development").
+    public var message: String { description }
     /// Creates an error.
     public init(_ description: String) { self.description = description }
 }

@@ -89,6 +89,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public struct Invalid: Error, Sendable, CustomStringConvertible {
         /// What is wrong, naming the variable.
         public var description: String
+        /// The same text as ``description``: every library error has a `message` (README "Development").
+        public var message: String { description }
     }
 
     /// The defaults overridden by the `FEWCLICK_*` variables documented on each property.

@@ -49,6 +49,8 @@ public struct SegmentationInput: Sendable {
 public struct ModelLoadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong, naming the file.
     public let description: String
+    /// The same text as ``description``: every library error has a `message` (README "Development").
+    public var message: String { description }
 
     /// Creates an error.
     public init(_ description: String) { self.description = description }
@@ -58,6 +60,8 @@ public struct ModelLoadError: Error, Sendable, Equatable, CustomStringConvertibl
 public struct SegmentationError: Error, CustomStringConvertible, Sendable, Equatable {
     /// A human-readable reason, safe to return to a client.
     public let description: String
+    /// The same text as ``description``: every library error has a `message` (README "Development").
+    public var message: String { description }
 
     /// Creates an error with a client-safe message.
     public init(_ description: String) { self.description = description }

@@ -60,6 +60,8 @@ public struct ServerLimits: Sendable, Equatable {
     public struct Invalid: Error, Sendable, CustomStringConvertible {
         /// What is wrong.
         public var description: String
+        /// The same text as ``description``: every library error has a `message` (README "Development").
+        public var message: String { description }
     }
 
     /// Checks that every limit is positive.

@@ -65,6 +65,8 @@ public struct ImageURLPolicy: Sendable, Equatable {
     public struct Invalid: Error, Sendable, CustomStringConvertible {
         /// What is wrong.
         public var description: String
+        /// The same text as ``description``: every library error has a `message` (README "Development").
+        public var message: String { description }
     }
 
     /// No entries: every `image.url` is refused.
