@@ -316,9 +316,11 @@ def test_labeling_page(stack, browser):
     # Read the list in one script: the UI may re-render it between a find and a read.
     wait_for(browser, "const li = document.querySelectorAll('#fc-objects li');"
              " return li.length === 2 && li[0].innerText.includes('px')", what="two objects listed")
-    browser.find_element("id", "fc-delete-1").click()
-    items = browser.find_elements("css selector", "#fc-objects li")
-    assert len(items) == 1 and items[0].text.startswith("1. object")
+    # Click it from inside the page: the list may re-render between a WebDriver find and its click
+    # (a stale element), while a script finds and clicks in one turn of the page's event loop.
+    browser.execute_script("document.getElementById('fc-delete-1').click()")
+    wait_for(browser, "const li = document.querySelectorAll('#fc-objects li');"
+             " return li.length === 1 && li[0].innerText.startsWith('1. object')", what="one object left")
 
     # COCO export, read back with pycocotools; PNG masks.
     from pycocotools import mask as mask_utils
