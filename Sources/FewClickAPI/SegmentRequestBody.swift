@@ -48,6 +48,12 @@ public struct SegmentRequestBody: Sendable, Codable, Equatable {
             self.positive = positive
         }
 
+        /// A corrective `Click` (FewClickCore) on the wire: `positive` when its kind is `.positive`.
+        /// Extreme points are not clicks on the wire (they travel in `extremePoints`).
+        public init(_ click: Click) {
+            self.init(x: click.x, y: click.y, positive: click.kind == .positive)
+        }
+
         /// The click as a positive or negative corrective `Click` (FewClickCore).
         public var click: Click { Click(x: x, y: y, kind: positive ? .positive : .negative) }
     }
@@ -82,7 +88,6 @@ public struct SegmentRequestBody: Sendable, Codable, Equatable {
     }
 }
 
-
 extension SegmentRequestBody {
     /// A labeling client's request for all `clicks` so far, in image pixels: the extreme points among
     /// them go to `extremePoints` (in order), the corrective ones to `clicks` (always present, maybe
@@ -99,7 +104,7 @@ extension SegmentRequestBody {
     ) {
         self.init(
             image: image, extremePoints: clicks.filter { $0.kind == .extreme }.map { [$0.x, $0.y] },
-            clicks: clicks.filter { $0.kind != .extreme }.map { WireClick(x: $0.x, y: $0.y, positive: $0.kind == .positive) },
+            clicks: clicks.filter { $0.kind != .extreme }.map(WireClick.init),
             previousMask: previousMask, outputs: outputs.map(\.rawValue), suggest: suggest ? true : nil)
     }
 }

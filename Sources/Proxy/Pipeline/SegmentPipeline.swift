@@ -27,9 +27,8 @@ extension SegmentPipeline {
     public static func suggestion(
         answer: GrayImage, belief: GrayImage?, cropClicks: [Click], plan: CropPlan, mask: Mask
     ) -> SegmentResponseBody.Suggestion? {
-        suggestedClick(answer: answer, belief: belief, cropClicks: cropClicks, plan: plan, mask: mask).map {
-            SegmentResponseBody.Suggestion(x: $0.x, y: $0.y, positive: $0.kind == .positive)
-        }
+        suggestedClick(answer: answer, belief: belief, cropClicks: cropClicks, plan: plan, mask: mask).map(
+            SegmentResponseBody.Suggestion.init)
     }
 
     /// The response's mask member: the encodings in `outputs`, plus `bbox` and `area`.

@@ -117,7 +117,7 @@ public struct SegmentRequest: Sendable {
             guard click.x.isFinite, click.y.isFinite else {
                 throw .unprocessable(.invalidClick, "clicks[\(i)] must have finite x and y")
             }
-            clicks.append(Click(x: click.x, y: click.y, kind: click.positive ? .positive : .negative))
+            clicks.append(click.click)
         }
 
         var outputs = defaultOutputs
