@@ -73,6 +73,13 @@ public final class CircuitBreaker: Sendable {
         state.withLock { state in state.probeInFlight = false }
     }
 
+    /// The call failed with `error`: a timeout or an unreachable peer (``CurlError/isTimeout``,
+    /// ``CurlError/isUnreachable``) is a failure of the peer (``recordFailure(now:)``); any other
+    /// error (a bad answer, a cancelled call) is neutral (``recordNeutral()``).
+    public func record(_ error: CurlError, now: ContinuousClock.Instant = .now) {
+        if error.isTimeout || error.isUnreachable { recordFailure(now: now) } else { recordNeutral() }
+    }
+
     /// Whether the breaker is open now (refusing calls).
     public var isOpen: Bool { state.withLock { $0.openedAt != nil } }
 

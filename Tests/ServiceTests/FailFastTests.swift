@@ -40,6 +40,20 @@ struct CircuitBreakerTests {
         #expect(!breaker.isOpen)
         #expect(breaker.acquire(now: t0 + .seconds(11)) == .proceed)
     }
+
+    @Test("a curl error counts as a failure when the peer timed out or was unreachable, else it is neutral")
+    func curlErrors() {
+        let t0 = ContinuousClock.now
+        let failures: [CurlError.Code] = [.timedOut, .connectionRefused, .couldNotResolve]
+        for code in failures {
+            let breaker = CircuitBreaker(threshold: 1, cooldown: .seconds(5))
+            breaker.record(CurlError(code: code, message: "test"), now: t0)
+            #expect(breaker.isOpen, "\(code)")
+        }
+        let breaker = CircuitBreaker(threshold: 1, cooldown: .seconds(5))
+        breaker.record(CurlError(code: .responseTooLarge, message: "test"), now: t0)
+        #expect(!breaker.isOpen)
+    }
 }
 
 @Suite("Fail fast: gateway → proxy and proxy → endpoint")

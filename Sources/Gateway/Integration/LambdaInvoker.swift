@@ -61,7 +61,7 @@ struct LambdaInvoker: Sendable {
             answer = try await client.execute(request)
             breaker.recordSuccess()
         } catch {
-            if error.isTimeout || error.isUnreachable { breaker.recordFailure() } else { breaker.recordNeutral() }
+            breaker.record(error)
             switch error.code {
             case .timedOut:
                 logger.warning("proxy timed out")

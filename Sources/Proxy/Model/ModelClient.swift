@@ -137,7 +137,7 @@ public struct ModelClient: Sendable {
             response = try await client.execute(request)
             breaker.recordSuccess()
         } catch {
-            if error.isTimeout || error.isUnreachable { breaker.recordFailure() } else { breaker.recordNeutral() }
+            breaker.record(error)
             switch error.code {
             case .connectionRefused, .couldNotResolve:
                 throw .modelUnavailable("the model endpoint cannot be reached")
