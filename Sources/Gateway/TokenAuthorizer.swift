@@ -136,7 +136,7 @@ public struct TokenAuthorizer: LambdaHandler {
                 policyDocument: .init(
                     Version: "2012-10-17",
                     Statement: [.init(Action: "execute-api:Invoke", Effect: "Deny", Resource: resource)]),
-                context: ["error": error.apiErrorCode])
+                context: ["error": error.apiErrorCode.rawValue])
         } catch let error where error == .keysUnavailable {
             // Not the caller's fault, and not to be cached as a refusal: API Gateway answers 500.
             context?.logger.warning("token not checked: \(error.message)")

@@ -257,7 +257,7 @@ struct TokenPolicyTests {
                     if let authorization = attack.authorization { headers[.authorization] = authorization }
                     try await client.execute(uri: "/v1/segment", method: .post, headers: headers, body: ByteBuffer(string: "{}")) { response in
                         #expect(response.status.code == attack.expected.httpStatus, "\(attack.name)")
-                        #expect(try GatewayHTTPTests.errorCode(response) == attack.expected.apiErrorCode, "\(attack.name)")
+                        #expect(try GatewayHTTPTests.errorCode(response) == attack.expected.apiErrorCode.rawValue, "\(attack.name)")
                         #expect(response.headers[.contentType] == "application/json", "\(attack.name)")
                         #expect(response.headers[.accessControlAllowOrigin] == GatewayHTTPTests.origin, "\(attack.name)")
                         let challenge = try #require(response.headers[.wwwAuthenticate], "\(attack.name)")

@@ -1,3 +1,5 @@
+import FewClickAPI
+
 /// Why a bearer token was refused.
 ///
 /// A struct around a private code (the swift-service-lifecycle pattern), so new reasons can be added
@@ -99,13 +101,13 @@ public struct TokenError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Error code for the JSON error body (`{"error":{"code":...}}`): `missing_token`, `token_expired`,
     /// `insufficient_scope`, `auth_unavailable` or `invalid_token`.
-    public var apiErrorCode: String {
+    public var apiErrorCode: APIErrorCode {
         switch code {
-        case .missing: "missing_token"
-        case .insufficientScope: "insufficient_scope"
-        case .expired: "token_expired"
-        case .keysUnavailable: "auth_unavailable"
-        default: "invalid_token"
+        case .missing: .missingToken
+        case .insufficientScope: .insufficientScope
+        case .expired: .tokenExpired
+        case .keysUnavailable: .authUnavailable
+        default: .invalidToken
         }
     }
 

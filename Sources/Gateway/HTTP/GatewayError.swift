@@ -43,7 +43,7 @@ extension GatewayError {
     /// `Retry-After` when the identity provider's keys could not be fetched.
     init(_ error: TokenError, requiredScope: String?) {
         if error.httpStatus == 503 {
-            self.init(.serviceUnavailable, code: APIErrorCode(error.apiErrorCode), message: error.message, headers: [.retryAfter: "5"])
+            self.init(.serviceUnavailable, code: error.apiErrorCode, message: error.message, headers: [.retryAfter: "5"])
             return
         }
         var challenge = "Bearer realm=\"\(Self.realm)\""
@@ -54,7 +54,7 @@ extension GatewayError {
             }
         }
         self.init(
-            error.httpStatus == 403 ? .forbidden : .unauthorized, code: APIErrorCode(error.apiErrorCode), message: error.message,
+            error.httpStatus == 403 ? .forbidden : .unauthorized, code: error.apiErrorCode, message: error.message,
             headers: [.wwwAuthenticate: challenge])
     }
 
