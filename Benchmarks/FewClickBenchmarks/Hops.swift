@@ -32,12 +32,13 @@ enum Hops {
 
         init(arguments: [String]) throws {
             binDir = FlagReader.executableFolder
-            for (flag, value) in try FlagReader(arguments).pairs() {
+            var flags = FlagReader(arguments)
+            while let flag = flags.next() {
                 switch flag {
-                case "--calls": calls = max(10, Int(value) ?? 300)
-                case "--model": model = value
-                case "--side": side = min(2048, max(256, Int(value) ?? 1024))
-                case "--bin-dir": binDir = URL(filePath: value, directoryHint: .isDirectory)
+                case "--calls": calls = max(10, Int(try flags.value(flag)) ?? 300)
+                case "--model": model = try flags.value(flag)
+                case "--side": side = min(2048, max(256, Int(try flags.value(flag)) ?? 1024))
+                case "--bin-dir": binDir = try flags.folder(flag)
                 default: throw BenchmarkError("unknown argument \(flag)")
                 }
             }

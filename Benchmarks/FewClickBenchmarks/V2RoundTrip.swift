@@ -162,14 +162,6 @@ struct FlagReader {
     /// The folder named after `flag`.
     mutating func folder(_ flag: String) throws -> URL { URL(filePath: try value(flag), directoryHint: .isDirectory) }
 
-    /// Every remaining `flag value` pair, for suites whose flags all take a value.
-    func pairs() throws -> [(flag: String, value: String)] {
-        var reader = self
-        var out: [(flag: String, value: String)] = []
-        while let flag = reader.next() { out.append((flag, try reader.value(flag))) }
-        return out
-    }
-
     /// The next argument when it is a number (an optional value), else nil and nothing consumed.
     mutating func optionalNumber() -> Double? {
         guard let next = rest.first, let number = Double(next) else { return nil }
