@@ -22,4 +22,10 @@ guard let name = arguments.first, let suite = suites.first(where: { $0.name == n
     for s in suites { print("  \(s.name)  \(s.summary)") }
     exit(arguments.isEmpty ? 0 : 2)
 }
-try await suite.run(Array(arguments.dropFirst()))
+do {
+    try await suite.run(Array(arguments.dropFirst()))
+} catch {
+    // A bad flag or a failed run is a message and status 1, not a crash with a backtrace.
+    FileHandle.standardError.write(Data("fewclick-benchmarks \(name): \(error)\n".utf8))
+    exit(1)
+}
