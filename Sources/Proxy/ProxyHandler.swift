@@ -354,12 +354,11 @@ public final class ProxyHandler: HTTPEventHandler {
     {
         var headers = corsHeaders(requestId: requestId)
         headers["Content-Type"] = "application/json"
-        let encoder = APIJSON.encoder()
         switch result {
         case .success(let body):
             do {
                 // JSONEncoder writes `Data`; one copy into the event's `[UInt8]` (see `encoded(for:)` for the rest).
-                return HTTPResponseEvent(status: 200, headers: headers, body: [UInt8](try encoder.encode(body)))
+                return HTTPResponseEvent(status: 200, headers: headers, body: try APIJSON.encode(body))
             } catch {
                 logger.error("could not encode the response: \(error)")
                 return respond(.failure(.internalError()), requestId: requestId, logger: logger)
